@@ -1,0 +1,1 @@
+"""The internal domain model (pure data and pure functions; imports nothing else of execbroker)."""

@@ -1,0 +1,1 @@
+"""execbroker.services."""

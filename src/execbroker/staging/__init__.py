@@ -1,0 +1,1 @@
+"""Data resources: estimate preparation time, stage into storage, verify checksums."""

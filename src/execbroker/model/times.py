@@ -170,3 +170,12 @@ def format_interval(interval: Interval) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def coerce_duration(value: object) -> object:
+    """For configuration validators: ISO-8601 text or a number of seconds becomes a timedelta."""
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return value

@@ -32,6 +32,8 @@ class Outcome:
     connectors: list[Connector] | None = None
     #: Facts to record, e.g. measured staging throughput per source: {"bytes": .., "seconds": ..}.
     measurements: list[dict[str, Any]] = field(default_factory=list)
+    #: Not finished yet: call again after this many seconds (no worker waits meanwhile).
+    retry_after: float | None = None
 
 
 class RunState(str, Enum):

@@ -1,0 +1,52 @@
+"""How sessions and offer sets are kept in the database and turned back into model objects.
+
+Bodies are the v1.0 encoding with the superset extras (so nothing of an older dialect is lost); the
+row's columns (phase, modified, expires) are authoritative and laid over the body on the way out,
+together with the options that the phase allows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from execbroker.model.components import Meta, OfferSet, Option, OptionKind, Session
+from execbroker.model.phases import SessionPhase, client_options
+from execbroker.store.records import OfferSetRecord, SessionRecord
+from execbroker.wire.dialects import Dialect, get_codec
+
+
+def _dt(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+class StoredCodec:
+    def __init__(self) -> None:
+        self._codec = get_codec(Dialect.V1_0)
+
+    def session_body(self, session: Session) -> dict[str, Any]:
+        return self._codec.encode_session(session, extras=True)
+
+    def offerset_body(self, offerset: OfferSet) -> dict[str, Any]:
+        shell = OfferSet(meta=offerset.meta, result=offerset.result, description=offerset.description)
+        return self._codec.encode_offerset(shell, extras=True)
+
+    def session(self, record: SessionRecord) -> Session:
+        session = self._codec.decode_session(record.body)
+        session.phase = record.phase
+        session.meta.modified = _dt(record.modified)
+        session.expires = _dt(record.expires) if record.phase == SessionPhase.OFFERED else session.expires
+        session.meta.options = session_options(record.phase)
+        return session
+
+    def offerset(self, record: OfferSetRecord, sessions: list[SessionRecord]) -> OfferSet:
+        offerset = self._codec.decode_offerset(record.body)
+        offerset.offers = [self.session(s) for s in sessions]
+        if offerset.meta is None:
+            offerset.meta = Meta()
+        return offerset
+
+
+def session_options(phase: SessionPhase) -> list[Option]:
+    values = [p.value for p in client_options(phase)]
+    return [Option(OptionKind.ENUM_VALUE, "phase", values)] if values else []

@@ -1,0 +1,449 @@
+"""Offer requests: from a decoded request to a stored offer set, in one booking transaction.
+
+policy (may this platform run it?) -> platform (can it, and how long will preparation take?) ->
+scheduling (which slots are free?) -> store (holds + offers, atomically).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from execbroker.model.components import (
+    Compute,
+    ComputeKind,
+    Data,
+    ExecutionRequest,
+    Family,
+    Interval,
+    Meta,
+    MinMax,
+    OfferSet,
+    Option,
+    OptionKind,
+    Result,
+    Schedule,
+    Session,
+    Step,
+    Storage,
+    StorageKind,
+    Window,
+)
+from execbroker.model.messages import (
+    DEFAULTED,
+    Level,
+    Message,
+)
+from execbroker.model.phases import ComponentPhase, SessionPhase, client_options
+from execbroker.model.times import utcnow
+from execbroker.platforms.base import Platform
+from execbroker.policy.rules import Policy
+from execbroker.scheduling.config import CapacityConfig
+from execbroker.scheduling.offers import Bounds, Demand, Plan, Slot, SlotRequest, generate
+from execbroker.services.codec import StoredCodec
+from execbroker.services.notify import Notifier
+from execbroker.store.db import Database
+from execbroker.store.ledger import Ledger
+from execbroker.store.offersets import insert_offerset
+from execbroker.store.records import Hold, OfferSetRecord, SessionRecord
+from execbroker.store.sessions import due_offers, record_event
+
+GIB = 1024**3
+
+#: With no start requested, any start within this window from now is fine.
+DEFAULT_WINDOW = timedelta(hours=2)
+
+
+@dataclass(slots=True)
+class Answer:
+    """What an offer request produced."""
+
+    offerset: OfferSet
+    dialect: str
+    accepted: Session | None = None
+
+
+def new_uuid() -> uuidlib.UUID:
+    return uuidlib.uuid4()
+
+
+class OfferService:
+    def __init__(
+        self,
+        db: Database,
+        ledger: Ledger,
+        capacity: CapacityConfig,
+        policy: Policy,
+        platform: Platform,
+        codec: StoredCodec,
+        notifier: Notifier,
+    ) -> None:
+        self.db = db
+        self.ledger = ledger
+        self.capacity = capacity
+        self.policy = policy
+        self.platform = platform
+        self.codec = codec
+        self.notifier = notifier
+
+    # -- the request ----------------------------------------------------------------------------
+
+    async def request(
+        self, request: ExecutionRequest, *, dialect: str, owner: str, base_url: str, direct: bool = False
+    ) -> Answer:
+        now = utcnow()
+        prototype, problems, notes = self._prototype(request)
+        if not problems:
+            problems.extend(self.platform.supports(prototype))
+        name = request.meta.name
+        offerset = OfferSet(
+            meta=Meta(uuid=new_uuid(), name=name, created=now, description=request.meta.description),
+        )
+        offerset.meta.url = f"{base_url}/offersets/{offerset.meta.uuid}"
+        offerset.meta.messages.extend(notes)
+        if problems:
+            offerset.result = Result.NO
+            offerset.meta.messages.extend(problems)
+            await self.db.run_write(lambda conn: self._store(conn, offerset, [], [], dialect, owner))
+            return Answer(offerset, dialect)
+        slot_request = self._slot_request(request, prototype, now, direct)
+
+        def book(conn: Connection) -> Answer:
+            with self.ledger.lock:
+                self._expire(conn, now)
+                profiles = self.ledger.sync(conn, now)
+                plan = generate(
+                    profiles,
+                    self.capacity.pools,
+                    self.capacity.limits,
+                    slot_request,
+                    now,
+                    self.capacity.resolution,
+                    self.capacity.horizon,
+                )
+                return self._answer(conn, plan, prototype, offerset, dialect, owner, base_url, now, direct)
+
+        answer = await self.db.run_write(book, on_error=self.ledger.invalidate)
+        if answer.accepted is not None:
+            self.notifier.wake_engine()
+        return answer
+
+    # -- building blocks --------------------------------------------------------------------------
+
+    def _prototype(self, request: ExecutionRequest) -> tuple[Session, list[Message], list[Message]]:
+        """The session every offer is a copy of: defaults filled in, data linked to storage."""
+        problems = list(request.problems)
+        notes = list(request.notes)
+        problems.extend(self.policy.check(request))
+        compute = request.compute
+        if compute is None:
+            compute = Compute(
+                kind=ComputeKind.SIMPLE,
+                meta=Meta(name="default-compute"),
+                cores=MinMax(self.capacity.default_cores, None),
+                memory=MinMax(self.capacity.default_memory, None),
+            )
+            notes.append(
+                Message.make(
+                    DEFAULTED,
+                    Level.INFO,
+                    "No compute resource was requested; a default of ${cores} core(s) and ${memory} GiB was used",
+                    cores=self.capacity.default_cores,
+                    memory=self.capacity.default_memory,
+                )
+            )
+        storage = list(request.storage)
+        data = list(request.data)
+        by_key: dict[str, Storage] = {}
+        for item in storage:
+            if item.meta.name:
+                by_key[item.meta.name] = item
+            if item.meta.uuid:
+                by_key[str(item.meta.uuid)] = item
+        links: dict[int, Storage] = {}
+        for index, item in enumerate(data):
+            target = by_key.get(item.storage) if item.storage else None
+            if target is None and not item.storage:
+                target = next((s for s in storage if item.meta.name and item.meta.name in s.data), None)
+            if target is None:
+                if item.storage:
+                    continue  # policy has said why (resource-not-found)
+                target = Storage(
+                    kind=StorageKind.SIMPLE,
+                    meta=Meta(name=f"Storage for [{item.label}]"),
+                    size=MinMax(self._data_size_gib(item), None),
+                )
+                storage.append(target)
+            links[index] = target
+        session = Session(
+            executable=request.executable,
+            compute=compute,
+            storage=storage,
+            data=data,
+            volumes=list(request.volumes),
+            costs=list(request.costs),
+            metrics=list(request.metrics),
+        )
+        # Remember the links by position; uuids are given per offer.
+        for index, target in links.items():
+            data[index].storage = f"#storage:{storage.index(target)}"
+        return session, problems, notes
+
+    @staticmethod
+    def _data_size_gib(item: Data) -> int:
+        skao = item.spec.get("skao")
+        size = skao.get("datasize") if isinstance(skao, dict) else None
+        if isinstance(size, int) and size > 0:
+            return max(1, math.ceil(size / GIB))
+        return 1
+
+    def _slot_request(
+        self, request: ExecutionRequest, prototype: Session, now: datetime, direct: bool
+    ) -> SlotRequest:
+        compute = prototype.compute
+        assert compute is not None
+        cores = compute.cores or MinMax()
+        memory = compute.memory or MinMax()
+        storage_min = sum((s.size.min if s.size and s.size.min else 1) for s in prototype.storage)
+        storage_max: int | None = None
+        if prototype.storage and all(s.size and s.size.max for s in prototype.storage):
+            storage_max = sum(s.size.max for s in prototype.storage if s.size and s.size.max)
+        demand = Demand(
+            cores=Bounds(cores.min if cores.min is not None else self.capacity.default_cores, cores.max),
+            memory=Bounds(memory.min if memory.min is not None else self.capacity.default_memory, memory.max),
+            storage=Bounds(storage_min, storage_max),
+            gpus=Bounds(0, None),
+        )
+        start = request.schedule.start
+        window_start = start.start if start else now
+        window_width = start.width if start else DEFAULT_WINDOW
+        duration = request.schedule.duration or self.capacity.default_duration
+        return SlotRequest(
+            demand=demand,
+            window_start=window_start,
+            window_width=window_width,
+            duration=duration,
+            max_duration=None,
+            preparation=self.platform.preparation_time(prototype),
+            release=self.platform.release_time(prototype),
+            count=1 if direct else self.capacity.offers_per_request,
+        )
+
+    def _answer(
+        self,
+        conn: Connection,
+        plan: Plan,
+        prototype: Session,
+        offerset: OfferSet,
+        dialect: str,
+        owner: str,
+        base_url: str,
+        now: datetime,
+        direct: bool,
+    ) -> Answer:
+        if not plan.slots:
+            offerset.result = Result.NO
+            offerset.meta.messages.extend(plan.reasons)
+            self._store(conn, offerset, [], [], dialect, owner)
+            return Answer(offerset, dialect)
+        offerset.result = Result.YES
+        expires = now + self.capacity.offer_lifetime
+        offers: list[Session] = []
+        holds: list[Hold] = []
+        slots: list[Slot] = []
+        for position, slot in enumerate(plan.slots):
+            offer = self._offer(prototype, slot, position, offerset, base_url, now, expires)
+            offers.append(offer)
+            slots.append(slot)
+            holds.append(
+                Hold(
+                    pool=slot.pool,
+                    session_uuid=str(offer.meta.uuid),
+                    start=slot.preparing_start.timestamp(),
+                    end=slot.release_end.timestamp(),
+                    cores=slot.amounts.cores,
+                    memory=slot.amounts.memory,
+                    storage=slot.amounts.storage,
+                    gpus=slot.amounts.gpus,
+                )
+            )
+        accepted = None
+        if direct:
+            accepted = offers[0]
+            accepted.phase = SessionPhase.ACCEPTED
+            accepted.expires = None
+        offerset.offers = offers
+        self._store(conn, offerset, offers, slots, dialect, owner)
+        self.ledger.add_holds(conn, holds)
+        if accepted is not None:
+            record_event(conn, str(accepted.meta.uuid), now.timestamp(), None, SessionPhase.ACCEPTED, "direct")
+        return Answer(offerset, dialect, accepted)
+
+    def _offer(
+        self,
+        prototype: Session,
+        slot: Slot,
+        position: int,
+        offerset: OfferSet,
+        base_url: str,
+        now: datetime,
+        expires: datetime,
+    ) -> Session:
+        offer = copy.deepcopy(prototype)
+        offer.meta = Meta(
+            uuid=new_uuid(),
+            name=f"{offerset.meta.name}-offer-{position}" if offerset.meta.name else None,
+            created=now,
+        )
+        offer.meta.url = f"{base_url}/sessions/{offer.meta.uuid}"
+        offer.phase = SessionPhase.OFFERED
+        offer.expires = expires
+        release_start = slot.start + slot.duration
+        schedule = Schedule(
+            preparing=Step(slot.preparing_start, slot.start - slot.preparing_start),
+            available=Window(Interval(slot.start), slot.duration),
+            releasing=Step(release_start, slot.release_end - release_start),
+        )
+        offer.schedule = schedule
+        families: list[tuple[list[object], Family]] = []
+        for component, family in (
+            ([offer.executable] if offer.executable else [], Family.EXECUTABLE),
+            ([offer.compute] if offer.compute else [], Family.COMPUTE),
+            (offer.storage, Family.STORAGE),
+            (offer.data, Family.DATA),
+        ):
+            families.append((list(component), family))
+            for item in component:
+                item.meta = Meta(uuid=new_uuid(), name=item.meta.name, description=item.meta.description, created=now)
+                item.meta.url = f"{base_url}/{family.value}/{item.meta.uuid}"
+                item.phase = ComponentPhase.INITIALIZING
+                item.schedule = copy.deepcopy(schedule)
+        if offer.compute is not None:
+            offer.compute.cores = MinMax(slot.amounts.cores, slot.amounts.cores)
+            offer.compute.memory = MinMax(slot.amounts.memory, slot.amounts.memory)
+            for mount in offer.compute.volumes:
+                mount.meta = Meta(uuid=new_uuid(), name=mount.meta.name, created=now)
+                mount.meta.url = f"{base_url}/{Family.VOLUME.value}/{mount.meta.uuid}"
+        self._share_storage(offer.storage, slot.amounts.storage)
+        for storage in offer.storage:
+            storage.data = []
+        for data in offer.data:
+            if data.storage and data.storage.startswith("#storage:"):
+                target = offer.storage[int(data.storage.split(":", 1)[1])]
+                data.storage = str(target.meta.uuid)
+                target.data.append(str(data.meta.uuid))
+        offer.meta.options = [
+            Option(OptionKind.ENUM_VALUE, "phase", [p.value for p in client_options(SessionPhase.OFFERED)])
+        ]
+        return offer
+
+    @staticmethod
+    def _share_storage(storage: list[Storage], granted: int) -> None:
+        """Give each storage resource its minimum, then the rest in order up to each maximum."""
+        left = granted
+        mins = [(s.size.min if s.size and s.size.min else 1) for s in storage]
+        shares = list(mins)
+        left -= sum(mins)
+        for index, item in enumerate(storage):
+            cap = item.size.max if item.size and item.size.max else mins[index]
+            extra = max(0, min(left, cap - shares[index]))
+            shares[index] += extra
+            left -= extra
+        for item, share in zip(storage, shares, strict=True):
+            item.size = MinMax(share, share)
+
+    def _store(
+        self,
+        conn: Connection,
+        offerset: OfferSet,
+        offers: list[Session],
+        slots: list[Slot],
+        dialect: str,
+        owner: str,
+    ) -> None:
+        created = (offerset.meta.created or utcnow()).timestamp()
+        record = OfferSetRecord(
+            uuid=str(offerset.meta.uuid),
+            created=created,
+            owner=owner,
+            dialect=dialect,
+            result=(offerset.result or Result.NO).value,
+            body=self.codec.offerset_body(offerset),
+        )
+        sessions: list[SessionRecord] = []
+        components: list[tuple[str, str, str]] = []
+        for position, (offer, slot) in enumerate(zip(offers, slots, strict=True)):
+            uuid = str(offer.meta.uuid)
+            accepted = offer.phase == SessionPhase.ACCEPTED
+            sessions.append(
+                SessionRecord(
+                    uuid=uuid,
+                    offerset_uuid=record.uuid,
+                    position=position,
+                    created=created,
+                    modified=created,
+                    owner=owner,
+                    dialect=dialect,
+                    phase=offer.phase,
+                    body=self.codec.session_body(offer),
+                    expires=offer.expires.timestamp() if offer.expires else None,
+                    due=created if accepted else None,
+                    pool=slot.pool,
+                    prepare_at=slot.preparing_start.timestamp(),
+                    start_at=slot.start.timestamp(),
+                    end_at=(slot.start + slot.duration).timestamp(),
+                    release_end_at=slot.release_end.timestamp(),
+                )
+            )
+            for component in offer.components():
+                components.append((str(component.meta.uuid), uuid, _family(component)))
+            if offer.compute is not None:
+                for mount in offer.compute.volumes:
+                    components.append((str(mount.meta.uuid), uuid, Family.VOLUME.value))
+        insert_offerset(conn, record, sessions, components)
+
+    def _expire(self, conn: Connection, now: datetime) -> None:
+        expire_offers(conn, self.ledger, now)
+
+
+def expire_offers(conn: Connection, ledger: Ledger, now: datetime) -> list[str]:
+    """Move every OFFERED session past its expiry to EXPIRED and free its hold."""
+    from sqlalchemy import update
+
+    from execbroker.store import tables
+
+    due = due_offers(conn, now.timestamp())
+    if not due:
+        return []
+    uuids = [r.uuid for r in due]
+    stamp = now.timestamp()
+    conn.execute(
+        update(tables.sessions)
+        .where(tables.sessions.c.uuid.in_(uuids), tables.sessions.c.phase == SessionPhase.OFFERED.value)
+        .values(phase=SessionPhase.EXPIRED.value, modified=stamp, version=tables.sessions.c.version + 1)
+    )
+    for uuid in uuids:
+        record_event(conn, uuid, stamp, SessionPhase.OFFERED, SessionPhase.EXPIRED, "expiry")
+    ledger.release(conn, uuids, now)
+    return uuids
+
+
+def _family(component: object) -> str:
+    from execbroker.model.components import Executable
+
+    if isinstance(component, Executable):
+        return Family.EXECUTABLE.value
+    if isinstance(component, Compute):
+        return Family.COMPUTE.value
+    if isinstance(component, Storage):
+        return Family.STORAGE.value
+    return Family.DATA.value
+
+
+def window_default(now: datetime, width: timedelta) -> Interval:
+    return Interval(now, width)

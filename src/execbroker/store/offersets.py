@@ -1,0 +1,55 @@
+"""Offer sets: insert with their offers, read back, list."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, insert, select
+
+from execbroker.store import tables
+from execbroker.store.records import OfferSetRecord, SessionRecord
+
+
+def insert_offerset(
+    conn: Connection,
+    offerset: OfferSetRecord,
+    sessions: list[SessionRecord],
+    components: list[tuple[str, str, str]],
+) -> None:
+    """Write an offer set, its sessions and the component index (uuid, session uuid, family)."""
+    conn.execute(insert(tables.offersets), [offerset.as_row()])
+    if sessions:
+        conn.execute(insert(tables.sessions), [s.as_row() for s in sessions])
+    if components:
+        conn.execute(
+            insert(tables.components),
+            [{"uuid": u, "session_uuid": s, "family": f} for (u, s, f) in components],
+        )
+
+
+def get_offerset(conn: Connection, uuid: str) -> tuple[OfferSetRecord, list[SessionRecord]] | None:
+    row = conn.execute(select(tables.offersets).where(tables.offersets.c.uuid == uuid)).first()
+    if row is None:
+        return None
+    rows = conn.execute(
+        select(tables.sessions)
+        .where(tables.sessions.c.offerset_uuid == uuid)
+        .order_by(tables.sessions.c.position)
+    ).all()
+    return OfferSetRecord.from_row(row), [SessionRecord.from_row(r) for r in rows]
+
+
+def list_offersets(
+    conn: Connection, *, owner: str | None, result: str | None, limit: int, offset: int
+) -> tuple[list[OfferSetRecord], int]:
+    query = select(tables.offersets)
+    count = select(func.count()).select_from(tables.offersets)
+    if owner is not None:
+        query = query.where(tables.offersets.c.owner == owner)
+        count = count.where(tables.offersets.c.owner == owner)
+    if result is not None:
+        query = query.where(tables.offersets.c.result == result)
+        count = count.where(tables.offersets.c.result == result)
+    rows = conn.execute(
+        query.order_by(tables.offersets.c.created.desc(), tables.offersets.c.uuid).limit(limit).offset(offset)
+    ).all()
+    total = conn.execute(count).scalar_one()
+    return [OfferSetRecord.from_row(r) for r in rows], int(total)

@@ -157,7 +157,12 @@ class SimulatedPlatform(Platform):
         out: list[Connector] = []
         if executable.kind == ExecutableKind.JUPYTER_NOTEBOOK:
             out.append(
-                Connector("uri:jupyter-connector", status, "HTTP", f"http://127.0.0.1:8888/sessions/{session.meta.uuid}")
+                Connector(
+                    "uri:jupyter-connector",
+                    status,
+                    "HTTP",
+                    f"http://127.0.0.1:8888/sessions/{session.meta.uuid}",
+                )
             )
         network = executable.spec.get("network")
         ports = network.get("ports") if isinstance(network, dict) else None
@@ -166,8 +171,15 @@ class SimulatedPlatform(Platform):
                 internal = port.get("internal") or {}
                 number = internal.get("port") if isinstance(internal, dict) else None
                 protocol = str(port.get("protocol") or "TCP").upper()
-                scheme = "https" if protocol == "HTTPS" else "http" if protocol == "HTTP" else protocol.lower()
+                scheme = (
+                    "https" if protocol == "HTTPS" else "http" if protocol == "HTTP" else protocol.lower()
+                )
                 out.append(
-                    Connector(f"uri:{scheme}-connector", status, protocol, f"{scheme}://127.0.0.1:{number}{port.get('path') or ''}")
+                    Connector(
+                        f"uri:{scheme}-connector",
+                        status,
+                        protocol,
+                        f"{scheme}://127.0.0.1:{number}{port.get('path') or ''}",
+                    )
                 )
         return out or None

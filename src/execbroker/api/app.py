@@ -60,7 +60,9 @@ def create_app(settings: Settings, *, context: Context | None = None) -> FastAPI
     app.include_router(protocol.router)
 
     @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         if not _plain(request_id):
             request_id = uuid.uuid4().hex
@@ -71,7 +73,9 @@ def create_app(settings: Settings, *, context: Context | None = None) -> FastAPI
             response = await call_next(request)
         except Exception:  # a bug: answer 500 with a body, and log it with the request id
             log.exception("unhandled error", extra={"path": request.url.path})
-            response = error_response(request, 500, "internal-error", f"Internal error (request {request_id})")
+            response = error_response(
+                request, 500, "internal-error", f"Internal error (request {request_id})"
+            )
         elapsed = time.perf_counter() - started
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
@@ -100,12 +104,15 @@ def create_app(settings: Settings, *, context: Context | None = None) -> FastAPI
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         names = {404: "not-found", 405: "method-not-allowed"}
-        return error_response(request, exc.status_code, names.get(exc.status_code, "http-error"), str(exc.detail))
+        return error_response(
+            request, exc.status_code, names.get(exc.status_code, "http-error"), str(exc.detail)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            Problem("/" + "/".join(str(p) for p in err.get("loc", ())), str(err.get("msg"))) for err in exc.errors()
+            Problem("/" + "/".join(str(p) for p in err.get("loc", ())), str(err.get("msg")))
+            for err in exc.errors()
         ]
         return error_response(request, 400, "bad-request", "The request is not valid", problems)
 

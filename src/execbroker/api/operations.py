@@ -128,7 +128,11 @@ async def platform(request: Request) -> Response:
     now = datetime.now(UTC)
     try:
         start = parse_instant(request.query_params["start"]) if "start" in request.query_params else now
-        end = parse_instant(request.query_params["end"]) if "end" in request.query_params else start + timedelta(days=1)
+        end = (
+            parse_instant(request.query_params["end"])
+            if "end" in request.query_params
+            else start + timedelta(days=1)
+        )
     except ValueError as exc:
         raise ServiceError(str(exc)) from None
     if end <= start:
@@ -143,7 +147,12 @@ async def platform(request: Request) -> Response:
         pools.append(
             {
                 "name": pool.name,
-                "totals": {"cores": pool.cores, "memory": pool.memory, "storage": pool.storage, "gpus": pool.gpus},
+                "totals": {
+                    "cores": pool.cores,
+                    "memory": pool.memory,
+                    "storage": pool.storage,
+                    "gpus": pool.gpus,
+                },
                 "profile": _steps(rows, start.timestamp(), end.timestamp()),
                 "reservations": len(rows),
             }
@@ -190,7 +199,14 @@ def _steps(rows: list[tuple[float, float, Any]], start: float, end: float) -> li
         )
     if not steps or steps[0]["from"] != format_instant(datetime.fromtimestamp(start, UTC)):
         steps.insert(
-            0, {"from": format_instant(datetime.fromtimestamp(start, UTC)), "cores": 0, "memory": 0, "storage": 0, "gpus": 0}
+            0,
+            {
+                "from": format_instant(datetime.fromtimestamp(start, UTC)),
+                "cores": 0,
+                "memory": 0,
+                "storage": 0,
+                "gpus": 0,
+            },
         )
     return steps
 

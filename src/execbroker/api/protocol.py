@@ -109,7 +109,9 @@ def _failed_session(answer: Any) -> Any:
 
     offerset = answer.offerset
     return Session(
-        meta=Meta(uuid=offerset.meta.uuid, created=offerset.meta.created, messages=list(offerset.meta.messages)),
+        meta=Meta(
+            uuid=offerset.meta.uuid, created=offerset.meta.created, messages=list(offerset.meta.messages)
+        ),
         phase=SessionPhase.FAILED,
     )
 
@@ -264,6 +266,19 @@ async def post_session(uuid: str, request: Request) -> Response:
     record = await context.sessions.apply(uuid, change, actor=owner(request))
     session = context.codec.session(record)
     return document(request, encode_session(session, dialect_for(request, record.dialect)))
+
+
+@router.get("/sessions/{uuid}/events", summary="Every phase change of a session: when, from, to, by whom")
+async def session_events(uuid: str, request: Request) -> Response:
+    context = ctx(request)
+    await context.sessions.get(uuid)
+    from execbroker.store.sessions import list_events
+
+    events = await context.db.run_read(lambda conn: list_events(conn, uuid))
+    for event in events:
+        at = event["at"]
+        event["at"] = _instant(at if isinstance(at, float) else None)
+    return document(request, {"session": uuid, "items": events})
 
 
 @router.get("/sessions/{uuid}/logs", summary="The executable's output so far (text)")

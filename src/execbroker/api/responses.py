@@ -28,7 +28,9 @@ def fallback_media(request: Request) -> MediaType:
         return MediaType.JSON
 
 
-def document(request: Request, doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def document(
+    request: Request, doc: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     media = media_for(request)
     return Response(dump(doc, media), status_code=status, media_type=_CONTENT_TYPES[media], headers=headers)
 
@@ -54,7 +56,9 @@ def encode_offerset(offerset: OfferSet, dialect: Dialect) -> dict[str, Any]:
     return get_codec(dialect).encode_offerset(offerset)
 
 
-def error_body(status: int, error: str, message: str, problems: list[Problem] | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, error: str, message: str, problems: list[Problem] | None = None
+) -> dict[str, Any]:
     """The error document: status, a short error code, a sentence, and each problem with its path."""
     body: dict[str, Any] = {"status": status, "error": error, "message": message}
     if problems:

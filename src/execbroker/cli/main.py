@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from execbroker.cli import booking, sessions, validation
+from execbroker.cli.exits import EXIT_CODES_HELP
 from execbroker.config import ConfigError, dump_settings, load_settings
 
 app = typer.Typer(
@@ -59,7 +61,9 @@ def serve(
             timeout_graceful_shutdown=10,
         )
     except OSError as exc:
-        typer.echo(f"execbroker: cannot serve on {settings.server.host}:{settings.server.port}: {exc}", err=True)
+        typer.echo(
+            f"execbroker: cannot serve on {settings.server.host}:{settings.server.port}: {exc}", err=True
+        )
         raise typer.Exit(1) from None
 
 
@@ -72,6 +76,12 @@ def config_show(config: ConfigOption = None) -> None:
         typer.echo(f"execbroker: {exc}", err=True)
         raise typer.Exit(2) from None
     sys.stdout.write(dump_settings(settings))
+
+
+# The client commands (offers, run, accept, reject, watch, cancel, show, logs, sessions, validate).
+for _commands in (booking, sessions, validation):
+    _commands.register(app)
+app.info.epilog = EXIT_CODES_HELP
 
 
 def main() -> None:

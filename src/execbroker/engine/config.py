@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from execbroker.model.times import coerce_duration

@@ -179,8 +179,11 @@ class Engine:
             try:
                 await asyncio.wait_for(self._advance(work), self.config.step_timeout.total_seconds())
             except TimeoutError:
-                self._fail(work, f"The {record.phase.value} step took longer than "
-                           f"{format_duration(self.config.step_timeout)}")
+                self._fail(
+                    work,
+                    f"The {record.phase.value} step took longer than "
+                    f"{format_duration(self.config.step_timeout)}",
+                )
             if record.due is None or record.due > time.time() or (record.phase, record.due) == before:
                 break
         await self._persist(work)
@@ -229,7 +232,9 @@ class Engine:
             self._move(work, SessionPhase.RUNNING)
             for c in session.components():
                 sched = _schedule_of(c)
-                sched.available = Window(Interval(_dt(now)), sched.available.duration if sched.available else None)
+                sched.available = Window(
+                    Interval(_dt(now)), sched.available.duration if sched.available else None
+                )
             record.due = self._next_poll(record, now)
         elif phase == SessionPhase.RUNNING:
             await self._poll(work, now)
@@ -242,8 +247,11 @@ class Engine:
             if not outcome.ok:
                 record.ending = "failed"
                 session.meta.messages.append(
-                    Message.make(COMPONENT_FAILED, Level.ERROR, "Release failed: the session's results or "
-                                 "resources could not be released cleanly")
+                    Message.make(
+                        COMPONENT_FAILED,
+                        Level.ERROR,
+                        "Release failed: the session's results or resources could not be released cleanly",
+                    )
                 )
             final = FINAL_BY_ENDING.get(record.ending or "completed", SessionPhase.COMPLETED)
             self._finish(work, final, now)

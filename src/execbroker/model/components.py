@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ from execbroker.model.phases import ComponentPhase, ConnectorStatus, SessionPhas
 from execbroker.model.times import Interval
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     """The component families; the value is the path segment of the component's URL."""
 
     EXECUTABLE = "executables"
@@ -32,21 +32,21 @@ class Family(str, Enum):
     OFFERSET = "offersets"
 
 
-class ExecutableKind(str, Enum):
+class ExecutableKind(StrEnum):
     DOCKER_CONTAINER = "docker-container"
     JUPYTER_NOTEBOOK = "jupyter-notebook"
     SINGULARITY_CONTAINER = "singularity-container"
 
 
-class ComputeKind(str, Enum):
+class ComputeKind(StrEnum):
     SIMPLE = "simple-compute-resource"
 
 
-class StorageKind(str, Enum):
+class StorageKind(StrEnum):
     SIMPLE = "simple-storage-resource"
 
 
-class DataKind(str, Enum):
+class DataKind(StrEnum):
     SIMPLE = "simple-data-resource"
     S3 = "S3-data-resource"
     RUCIO = "rucio-data-resource"
@@ -54,30 +54,30 @@ class DataKind(str, Enum):
     SKAO = "skao-data-resource"
 
 
-class VolumeKind(str, Enum):
+class VolumeKind(StrEnum):
     SIMPLE = "simple-volume-mount"
 
 
-class SessionKind(str, Enum):
+class SessionKind(StrEnum):
     SIMPLE = "simple-execution-session"
     SCHEDULED = "scheduled-execution-session"
 
 
-class OptionKind(str, Enum):
+class OptionKind(StrEnum):
     ENUM_VALUE = "uri:enum-value-option"
     STRING_VALUE = "uri:string-value-option"
     INTEGER_VALUE = "uri:integer-value-option"
     INTEGER_DELTA = "uri:integer-delta-option"
 
 
-class UpdateKind(str, Enum):
+class UpdateKind(StrEnum):
     ENUM_VALUE = "uri:enum-value-update"
     STRING_VALUE = "uri:string-value-update"
     INTEGER_VALUE = "uri:integer-value-update"
     INTEGER_DELTA = "uri:integer-delta-update"
 
 
-class Result(str, Enum):
+class Result(StrEnum):
     YES = "YES"
     NO = "NO"
 

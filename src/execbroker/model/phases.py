@@ -6,10 +6,10 @@ The names are those of v1.0 (``INITIAL``, ``AVAILABLE``); the older dialects' ``
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class SessionPhase(str, Enum):
+class SessionPhase(StrEnum):
     """The phase of an execution session (an offer before acceptance)."""
 
     INITIAL = "INITIAL"
@@ -36,7 +36,7 @@ class SessionPhase(str, Enum):
         return self in LIVE_SESSION_PHASES
 
 
-class ComponentPhase(str, Enum):
+class ComponentPhase(StrEnum):
     """The lifecycle phase of one component (executable, compute, storage, data)."""
 
     INITIALIZING = "INITIALIZING"
@@ -54,7 +54,7 @@ class ComponentPhase(str, Enum):
         return self in (ComponentPhase.COMPLETED, ComponentPhase.FAILED, ComponentPhase.CANCELLED)
 
 
-class ConnectorStatus(str, Enum):
+class ConnectorStatus(StrEnum):
     PREPARING = "PREPARING"
     AVAILABLE = "AVAILABLE"
     FINISHED = "FINISHED"

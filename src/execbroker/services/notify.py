@@ -7,6 +7,7 @@ short interval, so a wake-up is an optimisation, never a requirement.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 
 class Notifier:
@@ -14,6 +15,7 @@ class Notifier:
         self._engine = asyncio.Event()
         self._changed = asyncio.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: set[asyncio.Future[None]] = set()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -23,10 +25,8 @@ class Notifier:
         self._call(self._engine.set)
 
     async def engine_wait(self, timeout: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._engine.wait(), timeout)
-        except TimeoutError:
-            pass
         self._engine.clear()
 
     def session_changed(self) -> None:
@@ -38,14 +38,14 @@ class Notifier:
             async with self._changed:
                 self._changed.notify_all()
 
-        asyncio.ensure_future(notify())
+        task = asyncio.ensure_future(notify())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def wait_change(self, timeout: float) -> None:
         async with self._changed:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
-            except TimeoutError:
-                pass
 
     def _call(self, fn: object) -> None:
         assert callable(fn)

@@ -44,7 +44,7 @@ from execbroker.model.times import utcnow
 from execbroker.platforms.base import Platform
 from execbroker.policy.rules import Policy
 from execbroker.scheduling.config import CapacityConfig
-from execbroker.scheduling.offers import Bounds, Demand, Plan, Slot, SlotRequest, generate
+from execbroker.scheduling.offers import Bounds, Demand, Plan, Slot, SlotRequest, generate_for
 from execbroker.services.codec import StoredCodec
 from execbroker.services.notify import Notifier
 from execbroker.store.db import Database
@@ -117,15 +117,7 @@ class OfferService:
             with self.ledger.lock:
                 self._expire(conn, now)
                 profiles = self.ledger.sync(conn, now)
-                plan = generate(
-                    profiles,
-                    self.capacity.pools,
-                    self.capacity.limits,
-                    slot_request,
-                    now,
-                    self.capacity.resolution,
-                    self.capacity.horizon,
-                )
+                plan = generate_for(self.capacity, profiles, slot_request, now)
                 return self._answer(conn, plan, prototype, offerset, dialect, owner, base_url, now, direct)
 
         answer = await self.db.run_write(book, on_error=self.ledger.invalidate)
@@ -152,7 +144,8 @@ class OfferService:
                 Message.make(
                     DEFAULTED,
                     Level.INFO,
-                    "No compute resource was requested; a default of ${cores} core(s) and ${memory} GiB was used",
+                    "No compute resource was requested; a default of ${cores} core(s) and ${memory} GiB"
+                    " was used",
                     cores=self.capacity.default_cores,
                     memory=self.capacity.default_memory,
                 )
@@ -281,7 +274,9 @@ class OfferService:
         self._store(conn, offerset, offers, slots, dialect, owner)
         self.ledger.add_holds(conn, holds)
         if accepted is not None:
-            record_event(conn, str(accepted.meta.uuid), now.timestamp(), None, SessionPhase.ACCEPTED, "direct")
+            record_event(
+                conn, str(accepted.meta.uuid), now.timestamp(), None, SessionPhase.ACCEPTED, "direct"
+            )
         return Answer(offerset, dialect, accepted)
 
     def _offer(
@@ -319,7 +314,9 @@ class OfferService:
         ):
             families.append((list(component), family))
             for item in component:
-                item.meta = Meta(uuid=new_uuid(), name=item.meta.name, description=item.meta.description, created=now)
+                item.meta = Meta(
+                    uuid=new_uuid(), name=item.meta.name, description=item.meta.description, created=now
+                )
                 item.meta.url = f"{base_url}/{family.value}/{item.meta.uuid}"
                 item.phase = ComponentPhase.INITIALIZING
                 item.schedule = copy.deepcopy(schedule)

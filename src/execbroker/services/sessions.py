@@ -101,7 +101,7 @@ class SessionService:
         """
         record = await self.get(uuid)
         watched = phase if phase is not None else record.phase
-        if record.phase != watched or record.phase.is_final and phase is None:
+        if record.phase != watched or (record.phase.is_final and phase is None):
             return record
         deadline = time.monotonic() + max(0.0, seconds)
         while True:
@@ -117,7 +117,8 @@ class SessionService:
         """Apply a client's update; raises NotFound, Unprocessable (422) or Conflict (409)."""
         if change.kind is not UpdateKind.ENUM_VALUE:
             raise Unprocessable(
-                f"Update kind [{change.kind_text}] is not supported; only uri:enum-value-update on the phase is"
+                f"Update kind [{change.kind_text}] is not supported;"
+                " only uri:enum-value-update on the phase is"
             )
         if change.path not in PHASE_PATHS:
             raise Unprocessable(f"Update path [{change.path}] is not supported; use 'phase'")
@@ -143,10 +144,15 @@ class SessionService:
                 raise NotFound(f"No session with uuid [{uuid}]")
             allowed = client_options(record.phase)
             stamp = now.timestamp()
-            if record.phase == SessionPhase.OFFERED and record.expires is not None and record.expires <= stamp:
+            if (
+                record.phase == SessionPhase.OFFERED
+                and record.expires is not None
+                and record.expires <= stamp
+            ):
                 self._end(conn, record, SessionPhase.EXPIRED, "expiry", now)
                 raise Conflict(
-                    f"Offer [{uuid}] expired at {format_instant(datetime.fromtimestamp(record.expires, now.tzinfo))}"
+                    f"Offer [{uuid}] expired at"
+                    f" {format_instant(datetime.fromtimestamp(record.expires, now.tzinfo))}"
                     f" and can no longer be {target.value.lower()}"
                 )
             if target not in allowed:

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
-from execbroker.scheduling.config import CapacityConfig
 from execbroker.scheduling.amounts import Amounts
+from execbroker.scheduling.config import CapacityConfig
 from execbroker.scheduling.profile import Profile
 from execbroker.store import tables
 from execbroker.store.records import Hold
@@ -113,7 +113,14 @@ class Ledger:
     def _catch_up(self, conn: Connection, name: str, profile: Profile, cached: int) -> None:
         rows = conn.execute(
             select(
-                R.c.start_at, R.c.end_at, R.c.cores, R.c.memory, R.c.storage, R.c.gpus, R.c.live, R.c.created_seq
+                R.c.start_at,
+                R.c.end_at,
+                R.c.cores,
+                R.c.memory,
+                R.c.storage,
+                R.c.gpus,
+                R.c.live,
+                R.c.created_seq,
             ).where(R.c.pool == name, R.c.changed_seq > cached)
         ).all()
         for row in rows:
@@ -162,9 +169,9 @@ class Ledger:
         if not uuids:
             return 0
         rows = conn.execute(
-            select(R.c.id, R.c.pool, R.c.start_at, R.c.end_at, R.c.cores, R.c.memory, R.c.storage, R.c.gpus).where(
-                R.c.session_uuid.in_(uuids), R.c.live.is_(True)
-            )
+            select(
+                R.c.id, R.c.pool, R.c.start_at, R.c.end_at, R.c.cores, R.c.memory, R.c.storage, R.c.gpus
+            ).where(R.c.session_uuid.in_(uuids), R.c.live.is_(True))
         ).all()
         if not rows:
             return 0
@@ -182,7 +189,9 @@ class Ledger:
         return len(rows)
 
 
-def live_reservations(conn: Connection, pool: str, start: float, end: float) -> list[tuple[float, float, Amounts]]:
+def live_reservations(
+    conn: Connection, pool: str, start: float, end: float
+) -> list[tuple[float, float, Amounts]]:
     """The live reservations of ``pool`` overlapping [start, end) (for reports and tests)."""
     rows = conn.execute(
         select(R.c.start_at, R.c.end_at, R.c.cores, R.c.memory, R.c.storage, R.c.gpus).where(

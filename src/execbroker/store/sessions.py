@@ -144,3 +144,11 @@ def component_session(conn: Connection, uuid: str, family: str) -> str | None:
 def phase_counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(S.c.phase, func.count()).group_by(S.c.phase)).all()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def list_events(conn: Connection, session_uuid: str) -> list[dict[str, object]]:
+    E = tables.events
+    rows = conn.execute(select(E).where(E.c.session_uuid == session_uuid).order_by(E.c.id)).all()
+    return [
+        {"at": r.at, "from": r.from_phase, "to": r.to_phase, "actor": r.actor, "note": r.note} for r in rows
+    ]

@@ -1,0 +1,201 @@
+"""Offer-request throughput and latency through the HTTP API, against live reservations.
+
+One server process (uvicorn, one worker, SQLite), JSON, concurrency 32 (wrk), with 0, 1 000, 10 000
+and 100 000 live reservations preloaded in the ledger, and the same server's trivial endpoint
+(GET /healthz) as the baseline, measured in the same run. Run:
+
+    python benchmarks/offers_http.py [--duration 10] [--sizes 0,1000,10000,100000]
+
+Needs ``wrk`` (Debian package). Prints one table; the ratio column is offer throughput over the
+trivial endpoint's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlalchemy import insert, update
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from execbroker.store import tables
+from execbroker.store.db import Database
+from processes import free_port
+
+P = "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/"
+POOL = {"name": "bench", "cores": 1_000_000, "memory": 4_000_000, "storage": 10_000_000}
+
+REQUEST = {
+    "executable": {
+        "kind": P + "executable/docker-container.yaml",
+        "meta": {"name": "bench"},
+        "image": {"locations": ["localhost/busybox:test"]},
+        "environment": {"A": "1", "B": "2"},
+    },
+    "compute": {
+        "kind": P + "compute/simple-compute-resource.yaml",
+        "meta": {"name": "c"},
+        "cores": {"min": 2, "max": 4},
+        "memory": {"min": 2, "max": 8},
+    },
+    "schedule": {"requested": {"duration": "PT1H"}},
+}
+
+
+def preload(url: str, count: int, now: datetime) -> None:
+    db = Database(url)
+    db.migrate()
+    rng = random.Random(count)
+    rows = []
+    horizon = 7 * 86400
+    for i in range(count):
+        start = now.timestamp() + rng.uniform(0, horizon)
+        rows.append(
+            {
+                "pool": POOL["name"],
+                "session_uuid": f"preload-{i}",
+                "start_at": start,
+                "end_at": start + rng.choice([600, 3600, 7200, 14400]),
+                "cores": rng.randint(1, 8),
+                "memory": rng.randint(1, 16),
+                "storage": 1,
+                "gpus": 0,
+                "live": True,
+                "created_seq": 1,
+                "changed_seq": 1,
+            }
+        )
+    with db.write() as conn:
+        conn.execute(insert(tables.pools).values(name=POOL["name"], version=1))
+        for chunk in range(0, len(rows), 5000):
+            conn.execute(insert(tables.reservations), rows[chunk : chunk + 5000])
+        conn.execute(update(tables.pools).values(version=1))
+    db.close()
+
+
+def wrk(url: str, seconds: int, script: Path | None) -> dict[str, float]:
+    command = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "1", *command]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(label: str) -> float:
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": rps,
+        "p50": pct("50"),
+        "p99": pct("99"),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[str, float], int]:
+    data = workdir / f"n{size}"
+    data.mkdir()
+    db_url = f"sqlite:///{data / 'execbroker.db'}"
+    now = datetime.now(UTC)
+    preload(db_url, size, now)
+    config = {
+        "data_dir": str(data),
+        "database": {"url": db_url},
+        "capacity": {"pools": [POOL], "offer_lifetime": "PT2S", "resolution": "PT60S"},
+        "platform": {"kind": "simulated"},
+        "engine": {"poll_interval": "PT1S"},
+        "logging": {"level": "WARNING", "json_format": True},
+    }
+    (data / "config.yaml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    server = [
+        "python",
+        "-m",
+        "execbroker.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--config",
+        str(data / "config.yaml"),
+    ]
+    if shutil.which("taskset"):
+        server = ["taskset", "-c", "0", *server]
+    process = subprocess.Popen(server, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        body = json.dumps(REQUEST)
+        script = data / "post.lua"
+        script.write_text(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(body)}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            'wrk.headers["Accept"] = "application/json"\n'
+            'wrk.headers["Prefer"] = "return=representation"\n'
+        )
+        # Warm up (builds the profile from the preloaded ledger), then measure.
+        httpx.post(f"{base}/requests", content=body, headers={"Content-Type": "application/json"}, timeout=60)
+        wrk(f"{base}/healthz", 2, None)
+        trivial = wrk(f"{base}/healthz", seconds, None)
+        offers = wrk(f"{base}/requests", seconds, script)
+        live = httpx.get(f"{base}/platform", headers={"Accept": "application/json"}, timeout=30).json()
+        held = sum(p["reservations"] for p in live["pools"])
+    finally:
+        process.terminate()
+        process.wait(20)
+    return trivial, offers, held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--sizes", default="0,1000,10000,100000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            trivial, offers, held = run(size, args.duration, Path(tmp))
+            rows.append((size, trivial, offers, held))
+    print(
+        f"{'reservations':>12} {'trivial req/s':>14} {'offers req/s':>13} {'ratio':>6} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'live in 24h':>11}"
+    )
+    for size, trivial, offers, held in rows:
+        print(
+            f"{size:>12} {trivial['rps']:>14.0f} {offers['rps']:>13.0f} "
+            f"{offers['rps'] / trivial['rps']:>6.2f} "
+            f"{offers['p50']:>7.1f} {offers['p99']:>7.1f} {offers['errors']:>6.0f} {held:>11}"
+        )
+    by_size = {size: offers for size, _, offers, _ in rows}
+    if 1000 in by_size and 100000 in by_size:
+        print(f"p50 latency at 100 000 / at 1 000: {by_size[100000]['p50'] / by_size[1000]['p50']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

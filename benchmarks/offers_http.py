@@ -127,7 +127,7 @@ def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[
     (data / "config.yaml").write_text(yaml.safe_dump(config))
     port = free_port()
     server = [
-        "python",
+        sys.executable,
         "-m",
         "execbroker.cli.main",
         "serve",
@@ -138,10 +138,13 @@ def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[
     ]
     if shutil.which("taskset"):
         server = ["taskset", "-c", "0", *server]
-    process = subprocess.Popen(server, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (data / "server.log").open("wb")
+    process = subprocess.Popen(server, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
+            if process.poll() is not None:
+                raise SystemExit("the broker exited:\n" + (data / "server.log").read_text()[-3000:])
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break

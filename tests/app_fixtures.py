@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from execbroker.config import Settings, load_settings
 
+CLIENT: dict[str, Any] = {"base_url": "http://broker.test", "follow_redirects": False}
+
 #: Simulated timings for tests: every step takes no time at all.
 FAST_PLATFORM: dict[str, Any] = {
     "kind": "simulated",
@@ -62,7 +64,9 @@ def broker(settings_factory: Callable[..., Settings]) -> Iterator[TestClient]:
     """A broker with fast simulated timings, its engine running."""
     from execbroker.api.app import create_app
 
-    with TestClient(create_app(settings_factory()), base_url="http://broker.test", follow_redirects=False) as client:
+    with TestClient(
+        create_app(settings_factory()), base_url="http://broker.test", follow_redirects=False
+    ) as client:
         yield client
 
 
@@ -74,7 +78,9 @@ def broker_factory(settings_factory: Callable[..., Settings]) -> Iterator[Callab
     from execbroker.api.app import create_app
 
     def factory(**sections: Any) -> TestClient:
-        client = TestClient(create_app(settings_factory(**sections)), base_url="http://broker.test", follow_redirects=False)
+        client = TestClient(
+            create_app(settings_factory(**sections)), base_url="http://broker.test", follow_redirects=False
+        )
         client.__enter__()
         opened.append(client)
         return client

@@ -47,8 +47,10 @@ def require_env(name: str, what: str) -> str:
     """The value of ``name``, or skip/fail the calling test saying which backend is missing."""
     value = os.environ.get(name, "").strip()
     if not value:
-        _unavailable(f"{what} is not configured: {name} is unset (run scripts/services-up.sh "
-                     f"and source .ci-work/services.env, or use scripts/test.sh)")
+        _unavailable(
+            f"{what} is not configured: {name} is unset (run scripts/services-up.sh "
+            f"and source .ci-work/services.env, or use scripts/test.sh)"
+        )
     return value
 
 

@@ -108,8 +108,11 @@ def test_fresh_postgres_database_is_created_empty_and_dropped(postgres_admin_url
 def test_moto_s3_put_get_starts_empty(s3_endpoint: str, round_: int) -> None:
     # Run twice: the second round sees no bucket only if the fixture's reset really wiped the first's.
     s3 = boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
         config=botocore.config.Config(s3={"addressing_style": "path"}),
     )
     assert s3.list_buckets()["Buckets"] == []
@@ -135,11 +138,13 @@ def test_rucio_rest_token_whoami_and_rse(rucio_env: RucioEnv) -> None:
     assert token and token.startswith(f"{rucio_env.account}-{rucio_env.user}-")
     headers = {"X-Rucio-Auth-Token": token}
     # /accounts/whoami answers 303 to /accounts/<account>; urllib follows it and keeps the token.
-    with urllib.request.urlopen(urllib.request.Request(f"{rucio_env.url}/accounts/whoami", headers=headers),
-                                timeout=30) as resp:
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{rucio_env.url}/accounts/whoami", headers=headers), timeout=30
+    ) as resp:
         assert json.loads(resp.read())["account"] == rucio_env.account
-    with urllib.request.urlopen(urllib.request.Request(f"{rucio_env.url}/rses/", headers=headers),
-                                timeout=30) as resp:
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{rucio_env.url}/rses/", headers=headers), timeout=30
+    ) as resp:
         rses = {json.loads(line)["rse"] for line in resp.read().decode().splitlines() if line.strip()}
     assert rucio_env.rse in rses
 
@@ -153,8 +158,12 @@ def test_rucio_client_venv_uses_the_config(rucio_env: RucioEnv) -> None:
         f"print(sorted(p['scheme'] for p in c.get_protocols({rucio_env.rse!r})))\n"
     )
     done = subprocess.run(
-        [str(rucio_env.python), "-c", script], env={**os.environ, "RUCIO_CONFIG": str(rucio_env.cfg)},
-        capture_output=True, text=True, timeout=90, check=False,
+        [str(rucio_env.python), "-c", script],
+        env={**os.environ, "RUCIO_CONFIG": str(rucio_env.cfg)},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines() == [rucio_env.account, "['file']"]

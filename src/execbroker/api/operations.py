@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Connection
 
 from execbroker import __version__
 from execbroker.api.context import Context
@@ -16,6 +18,7 @@ from execbroker.api.metrics import REGISTRY, refresh_gauges
 from execbroker.api.protocol import base_url, ctx
 from execbroker.api.responses import document
 from execbroker.model.times import format_duration, format_instant, parse_instant
+from execbroker.scheduling.amounts import Amounts
 from execbroker.services.errors import ServiceError
 from execbroker.store.ledger import live_reservations
 from execbroker.store.sessions import phase_counts
@@ -142,7 +145,7 @@ async def platform(request: Request) -> Response:
     pools: list[dict[str, Any]] = []
     for pool in capacity.pools:
         rows = await context.db.run_read(
-            lambda conn, name=pool.name: live_reservations(conn, name, start.timestamp(), end.timestamp())
+            functools.partial(_live, name=pool.name, start=start.timestamp(), end=end.timestamp())
         )
         pools.append(
             {
@@ -174,6 +177,10 @@ async def platform(request: Request) -> Response:
         "pools": pools,
     }
     return document(request, doc)
+
+
+def _live(conn: Connection, *, name: str, start: float, end: float) -> list[tuple[float, float, Amounts]]:
+    return live_reservations(conn, name, start, end)
 
 
 def _steps(rows: list[tuple[float, float, Any]], start: float, end: float) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection
 
 from execbroker.engine.config import EngineConfig
-from execbroker.model.components import Component, Connector, Interval, Schedule, Session, Step, Window
+from execbroker.model.components import Component, Connector, Schedule, Session, Step, Window
 from execbroker.model.messages import (
     COMPONENT_FAILED,
     EXECUTION_FAILED,
@@ -31,7 +31,7 @@ from execbroker.model.messages import (
     Message,
 )
 from execbroker.model.phases import COMPONENT_FOR_SESSION, ComponentPhase, ConnectorStatus, SessionPhase
-from execbroker.model.times import format_duration, format_instant
+from execbroker.model.times import Interval, format_duration, format_instant
 from execbroker.platforms.base import Outcome, Platform, RunState
 from execbroker.services.codec import StoredCodec
 from execbroker.services.notify import Notifier

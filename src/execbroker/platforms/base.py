@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -36,7 +36,7 @@ class Outcome:
     retry_after: float | None = None
 
 
-class RunState(str, Enum):
+class RunState(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     EXITED = "EXITED"
@@ -87,7 +87,10 @@ class Platform(abc.ABC):
 
     @abc.abstractmethod
     async def release(self, session: Session, state: dict[str, Any]) -> Outcome:
-        """Remove everything the session left on the platform. Safe to repeat; ok=False if results were lost."""
+        """Remove everything the session left on the platform. Safe to repeat.
+
+        ``ok=False`` when something could not be released cleanly (results lost, a volume left).
+        """
 
     async def logs(self, session: Session, state: dict[str, Any], tail: int = 200) -> str | None:
         """The executable's output so far, when the platform can tell (None: not available)."""

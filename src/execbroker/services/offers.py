@@ -20,7 +20,6 @@ from execbroker.model.components import (
     Data,
     ExecutionRequest,
     Family,
-    Interval,
     Meta,
     MinMax,
     OfferSet,
@@ -40,7 +39,7 @@ from execbroker.model.messages import (
     Message,
 )
 from execbroker.model.phases import ComponentPhase, SessionPhase, client_options
-from execbroker.model.times import utcnow
+from execbroker.model.times import Interval, utcnow
 from execbroker.platforms.base import Platform
 from execbroker.policy.rules import Policy
 from execbroker.scheduling.config import CapacityConfig
@@ -159,17 +158,17 @@ class OfferService:
             if item.meta.uuid:
                 by_key[str(item.meta.uuid)] = item
         links: dict[int, Storage] = {}
-        for index, item in enumerate(data):
-            target = by_key.get(item.storage) if item.storage else None
-            if target is None and not item.storage:
-                target = next((s for s in storage if item.meta.name and item.meta.name in s.data), None)
+        for index, entry in enumerate(data):
+            target = by_key.get(entry.storage) if entry.storage else None
+            if target is None and not entry.storage:
+                target = next((s for s in storage if entry.meta.name and entry.meta.name in s.data), None)
             if target is None:
-                if item.storage:
+                if entry.storage:
                     continue  # policy has said why (resource-not-found)
                 target = Storage(
                     kind=StorageKind.SIMPLE,
-                    meta=Meta(name=f"Storage for [{item.label}]"),
-                    size=MinMax(self._data_size_gib(item), None),
+                    meta=Meta(name=f"Storage for [{entry.label}]"),
+                    size=MinMax(self._data_size_gib(entry), None),
                 )
                 storage.append(target)
             links[index] = target
@@ -289,7 +288,7 @@ class OfferService:
         now: datetime,
         expires: datetime,
     ) -> Session:
-        offer = copy.deepcopy(prototype)
+        offer = _clone(prototype)
         offer.meta = Meta(
             uuid=new_uuid(),
             name=f"{offerset.meta.name}-offer-{position}" if offerset.meta.name else None,
@@ -319,7 +318,7 @@ class OfferService:
                 )
                 item.meta.url = f"{base_url}/{family.value}/{item.meta.uuid}"
                 item.phase = ComponentPhase.INITIALIZING
-                item.schedule = copy.deepcopy(schedule)
+                item.schedule = _copy_schedule(schedule)
         if offer.compute is not None:
             offer.compute.cores = MinMax(slot.amounts.cores, slot.amounts.cores)
             offer.compute.memory = MinMax(slot.amounts.memory, slot.amounts.memory)
@@ -406,6 +405,35 @@ class OfferService:
 
     def _expire(self, conn: Connection, now: datetime) -> None:
         expire_offers(conn, self.ledger, now)
+
+
+def _copy_schedule(schedule: Schedule) -> Schedule:
+    p, a, r = schedule.preparing, schedule.available, schedule.releasing
+    return Schedule(
+        preparing=Step(p.start, p.duration) if p else None,
+        available=Window(a.start, a.duration) if a else None,
+        releasing=Step(r.start, r.duration) if r else None,
+    )
+
+
+def _clone(prototype: Session) -> Session:
+    """A copy of the prototype whose components can be changed without touching it.
+
+    Much cheaper than ``copy.deepcopy``: kind-specific ``spec`` data is shared, because nothing
+    changes it while offers are made (each offer is encoded into its own stored body).
+    """
+    offer = copy.copy(prototype)
+    if prototype.executable is not None:
+        offer.executable = copy.copy(prototype.executable)
+    if prototype.compute is not None:
+        compute = copy.copy(prototype.compute)
+        compute.volumes = [copy.copy(m) for m in prototype.compute.volumes]
+        offer.compute = compute
+    offer.storage = [copy.copy(s) for s in prototype.storage]
+    offer.data = [copy.copy(d) for d in prototype.data]
+    offer.volumes = list(prototype.volumes)
+    offer.connectors = []
+    return offer
 
 
 def expire_offers(conn: Connection, ledger: Ledger, now: datetime) -> list[str]:

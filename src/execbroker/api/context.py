@@ -18,12 +18,14 @@ from execbroker.store.db import Database
 from execbroker.store.ledger import Ledger
 
 
-def build_platform(settings: Settings) -> Platform:
+def build_platform(settings: Settings, db: Database) -> Platform:
     if settings.platform.kind == "docker":
         from execbroker.platforms.docker import DockerPlatform
         from execbroker.staging.registry import StagerRegistry
+        from execbroker.store.throughput import load_throughput
 
-        stagers = StagerRegistry(settings.staging)
+        saved = db.read_sync(load_throughput)
+        stagers = StagerRegistry.from_config(settings.staging, saved_throughput=saved)
         return DockerPlatform(settings.platform.docker, stagers)
     return SimulatedPlatform(settings.platform.simulated)
 
@@ -50,7 +52,7 @@ class Context:
         db.write_sync(ledger.ensure_pools)
         notifier = Notifier()
         codec = StoredCodec()
-        platform = build_platform(settings)
+        platform = build_platform(settings, db)
         policy = Policy(settings.policy)
         offers = OfferService(db, ledger, settings.capacity, policy, platform, codec, notifier)
         sessions = SessionService(db, ledger, notifier)

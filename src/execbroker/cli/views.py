@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -132,7 +133,7 @@ def offer_rows(broker: str, offerset: OfferSet) -> list[OfferRow]:
 
 def offers_table(rows: list[OfferRow]) -> Table:
     now = utcnow()
-    table = Table(title=f"{len(rows)} offer(s)", title_justify="left")
+    table = Table(title=f"{len(rows)} offer(s)", title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("broker", "offer", "start", "duration", "cores", "memory", "storage", "expires"):
         table.add_column(name, no_wrap=name in ("broker", "offer", "start"))
     for row in rows:
@@ -176,7 +177,7 @@ def summary_document(broker: str, row: SessionSummary) -> dict[str, Any]:
 
 
 def sessions_table(broker: str, rows: list[SessionSummary]) -> Table:
-    table = Table(title=f"{len(rows)} session(s) at {broker}", title_justify="left")
+    table = Table(title=f"{len(rows)} session(s) at {broker}", title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("session", "phase", "start", "end", "created", "owner"):
         table.add_column(name, no_wrap=True)
     for row in rows:
@@ -236,7 +237,13 @@ def session_table(
     seen = seen or {}
     caption = next_step(session, now)
     title = f"session {session.meta.uuid} at {broker}: {session.phase.value}"
-    table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=caption or None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
     columns = ["component", "phase", "since", "preparing", "available", "releasing"]
     if not seen:
         columns.remove("since")  # a one-off view has seen no changes
@@ -258,7 +265,8 @@ def session_table(
             if schedule.releasing is not None:
                 releasing = clock(schedule.releasing.start)
         since = seen.get(label)
-        table.add_row(
-            label, phase_text(phase), relative(since, now) if since else "", preparing, available, releasing
-        )
+        cells: list[str | Text] = [label, phase_text(phase)]
+        if seen:
+            cells.append(relative(since, now) if since else "")
+        table.add_row(*cells, preparing, available, releasing)
     return table

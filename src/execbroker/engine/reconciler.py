@@ -40,6 +40,7 @@ from execbroker.store.db import Database
 from execbroker.store.ledger import Ledger
 from execbroker.store.records import SessionRecord
 from execbroker.store.sessions import claim_due, get_session, next_due, record_event, save_session
+from execbroker.store.throughput import save_throughput
 
 log = logging.getLogger("execbroker.engine")
 
@@ -62,6 +63,7 @@ class Work:
     session: Session
     transitions: list[tuple[SessionPhase, SessionPhase, str | None]] = field(default_factory=list)
     release_slot: bool = False
+    measured: bool = False
 
 
 class Engine:
@@ -349,6 +351,7 @@ class Engine:
 
     def _apply(self, work: Work, outcome: Outcome) -> None:
         work.session.meta.messages.extend(outcome.messages)
+        work.measured = work.measured or bool(outcome.measurements)
         if outcome.connectors is not None:
             work.session.connectors = outcome.connectors
         by_uuid = {c.meta.uuid: c for c in work.session.components()}
@@ -396,6 +399,9 @@ class Engine:
                     record_event(conn, record.uuid, record.modified, source, target, self.owner, note)
                 if work.release_slot:
                     self.ledger.release(conn, [record.uuid], now)
+                learned = self.platform.learned_throughput() if work.measured else None
+                if learned:
+                    save_throughput(conn, learned)
                 return True
 
         saved = await self.db.run_write(write, on_error=self.ledger.invalidate)

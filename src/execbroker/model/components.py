@@ -253,6 +253,8 @@ class Session:
     connectors: list[Connector] = field(default_factory=list)
     costs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    #: While offers are made: which storage (by position) each data resource (by position) lands in.
+    links: dict[int, int] = field(default_factory=dict)
 
     def components(self) -> list[Component]:
         """Every lifecycle component of the session, in a stable order."""

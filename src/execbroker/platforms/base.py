@@ -96,6 +96,10 @@ class Platform(abc.ABC):
         """The executable's output so far, when the platform can tell (None: not available)."""
         return None
 
+    def learned_throughput(self) -> dict[str, Any] | None:
+        """What the platform has learnt about staging throughput, to be saved (None: nothing)."""
+        return None
+
     async def close(self) -> None:
         """Free clients and connections."""
         return None

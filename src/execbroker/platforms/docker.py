@@ -84,6 +84,9 @@ def _error(kind: str, template: str, **values: object) -> Message:
 class DockerPlatform(Platform):
     name = "docker"
 
+    def learned_throughput(self) -> dict[str, Any] | None:
+        return self.stagers.book.to_dict()
+
     def __init__(
         self,
         config: DockerPlatformConfig | None = None,

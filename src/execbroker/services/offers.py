@@ -181,9 +181,10 @@ class OfferService:
             costs=list(request.costs),
             metrics=list(request.metrics),
         )
-        # Remember the links by position; uuids are given per offer.
+        # Remember the links by position (uuids are given per offer); name the storage meanwhile.
+        session.links = {index: storage.index(target) for index, target in links.items()}
         for index, target in links.items():
-            data[index].storage = f"#storage:{storage.index(target)}"
+            data[index].storage = target.meta.name or (str(target.meta.uuid) if target.meta.uuid else None)
         return session, problems, notes
 
     @staticmethod
@@ -328,9 +329,9 @@ class OfferService:
         self._share_storage(offer.storage, slot.amounts.storage)
         for storage in offer.storage:
             storage.data = []
-        for data in offer.data:
-            if data.storage and data.storage.startswith("#storage:"):
-                target = offer.storage[int(data.storage.split(":", 1)[1])]
+        for index, data in enumerate(offer.data):
+            if index in prototype.links:
+                target = offer.storage[prototype.links[index]]
                 data.storage = str(target.meta.uuid)
                 target.data.append(str(data.meta.uuid))
         offer.meta.options = [

@@ -11,9 +11,9 @@ from typing import Any
 
 import docker
 import pytest
-from app_fixtures import CLIENT, FAST_PLATFORM, wait_for_phase
 from fastapi.testclient import TestClient
 
+from app_fixtures import CLIENT, FAST_PLATFORM, wait_for_phase
 from execbroker.api.app import create_app
 from execbroker.config import load_settings
 
@@ -39,8 +39,12 @@ def real_broker(tmp_path: Path, database_url: str, engine_url: str) -> Any:
         "database": {"url": database_url},
         "platform": {
             "kind": "docker",
-            "docker": {"base_url": engine_url, "work_dir": str(tmp_path / "work"), "pull": False,
-                       "stop_grace_seconds": 1},
+            "docker": {
+                "base_url": engine_url,
+                "work_dir": str(tmp_path / "work"),
+                "pull": False,
+                "stop_grace_seconds": 1,
+            },
         },
         "capacity": {"resolution": "PT1S", "pools": [{"name": "p", "cores": 4, "memory": 8, "storage": 20}]},
         "policy": {"data": {"simple": {"file_roots_allowed": [str(inputs)]}}},
@@ -68,25 +72,51 @@ def leftovers(engine_url: str, session: str) -> tuple[list[Any], list[Any]]:
 
 def request(image: str, inputs: Path, command: list[str], duration: str = "PT2M") -> dict[str, Any]:
     return {
-        "executable": {"kind": P + "executable/docker-container.yaml", "meta": {"name": "reader"},
-                       "image": {"locations": [image]}, "command": command},
-        "compute": {"kind": P + "compute/simple-compute-resource.yaml", "cores": {"min": 1}, "memory": {"min": 1},
-                    "volumes": [{"kind": P + "volume/simple-volume-mount.yaml", "path": "/input",
-                                 "mode": "READONLY", "resource": "greeting"}]},
-        "data": [{"kind": P + "data/simple-data-resource.yaml", "meta": {"name": "greeting"},
-                  "location": f"file://{inputs / 'hello.txt'}"}],
+        "executable": {
+            "kind": P + "executable/docker-container.yaml",
+            "meta": {"name": "reader"},
+            "image": {"locations": [image]},
+            "command": command,
+        },
+        "compute": {
+            "kind": P + "compute/simple-compute-resource.yaml",
+            "cores": {"min": 1},
+            "memory": {"min": 1},
+            "volumes": [
+                {
+                    "kind": P + "volume/simple-volume-mount.yaml",
+                    "path": "/input",
+                    "mode": "READONLY",
+                    "resource": "greeting",
+                }
+            ],
+        },
+        "data": [
+            {
+                "kind": P + "data/simple-data-resource.yaml",
+                "meta": {"name": "greeting"},
+                "location": f"file://{inputs / 'hello.txt'}",
+            }
+        ],
         "schedule": {"requested": {"duration": duration}},
     }
 
 
-def test_container_reads_staged_data_and_leaves_nothing(real_broker: Any, engine_url: str, test_image: str) -> None:
+def test_container_reads_staged_data_and_leaves_nothing(
+    real_broker: Any, engine_url: str, test_image: str
+) -> None:
     client, inputs = real_broker
-    body = client.post("/requests", json=request(test_image, inputs, ["sh", "-c", "cat /input/*"]),
-                       headers=JSON).json()
+    body = client.post(
+        "/requests", json=request(test_image, inputs, ["sh", "-c", "cat /input/*"]), headers=JSON
+    ).json()
     assert body["result"] == "YES", body["meta"].get("messages")
     url = body["offers"][0]["meta"]["url"]
-    assert client.post(url, json={"kind": "uri:enum-value-update", "path": "phase", "value": "ACCEPTED"},
-                       headers=JSON).status_code == 200
+    assert (
+        client.post(
+            url, json={"kind": "uri:enum-value-update", "path": "phase", "value": "ACCEPTED"}, headers=JSON
+        ).status_code
+        == 200
+    )
     done = wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=90)
     assert done["phase"] == "COMPLETED", done["meta"].get("messages")
     logs = client.get(f"{url}/logs")
@@ -97,8 +127,9 @@ def test_container_reads_staged_data_and_leaves_nothing(real_broker: Any, engine
 
 def test_failed_container_reports_exit_code(real_broker: Any, engine_url: str, test_image: str) -> None:
     client, inputs = real_broker
-    response = client.post("/direct", json=request(test_image, inputs, ["sh", "-c", "echo oops; exit 3"]),
-                           headers=JSON)
+    response = client.post(
+        "/direct", json=request(test_image, inputs, ["sh", "-c", "echo oops; exit 3"]), headers=JSON
+    )
     assert response.status_code == 303, response.text
     url = response.headers["location"]
     done = wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=90)
@@ -113,8 +144,9 @@ def test_cancel_stops_and_removes(real_broker: Any, engine_url: str, test_image:
     command = ["sh", "-c", "trap 'exit 143' TERM; sleep 300 & wait"]
     url = client.post("/direct", json=request(test_image, inputs, command), headers=JSON).headers["location"]
     wait_for_phase(client, url, {"RUNNING"}, timeout=90)
-    cancelled = client.post(url, json={"kind": "uri:enum-value-update", "path": "phase", "value": "CANCELLED"},
-                            headers=JSON)
+    cancelled = client.post(
+        url, json={"kind": "uri:enum-value-update", "path": "phase", "value": "CANCELLED"}, headers=JSON
+    )
     assert cancelled.json()["phase"] == "CANCELLED"
     uuid = cancelled.json()["meta"]["uuid"]
     import time

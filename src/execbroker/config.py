@@ -45,6 +45,8 @@ class DatabaseConfig(BaseModel):
     pool_size: int = Field(default=8, ge=1, le=128)
     #: Run migrations at start (they never drop data).
     migrate: bool = True
+    #: Run write transactions on the event loop thread (default: yes for SQLite, no for PostgreSQL).
+    inline_writes: bool | None = None
 
 
 class PlatformConfig(BaseModel):

@@ -45,7 +45,11 @@ class Context:
 
     @classmethod
     def build(cls, settings: Settings) -> Context:
-        db = Database(settings.database_url, pool_size=settings.database.pool_size)
+        db = Database(
+            settings.database_url,
+            pool_size=settings.database.pool_size,
+            inline_writes=settings.database.inline_writes,
+        )
         if settings.database.migrate:
             db.migrate()
         ledger = Ledger(settings.capacity)

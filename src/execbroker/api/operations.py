@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -92,28 +92,24 @@ async def availability(request: Request) -> Response:
 
 @router.api_route("/capabilities", methods=["GET", "HEAD"], summary="VOSI capabilities (XML)")
 async def capabilities(request: Request) -> Response:
+    from pydantic import AnyUrl
+    from vo_models.voresource.models import AccessURL, Capability, Interface
+    from vo_models.vosi.capabilities.models import VOSICapabilities
+
     base = base_url(request)
 
-    def capability(standard: str, url: str) -> str:
-        return (
-            f'  <capability standardID="{standard}">\n'
-            f'    <interface xsi:type="vs:ParamHTTP" role="std">\n'
-            f'      <accessURL use="base">{url}</accessURL>\n'
-            f"    </interface>\n"
-            f"  </capability>\n"
-        )
+    def capability(standard: str, url: str, use: Literal["full", "base", "dir"]) -> Capability:
+        access = AccessURL(value=AnyUrl(url), use=use)
+        return Capability(standard_id=AnyUrl(standard), interface=[Interface(access_url=[access])])
 
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0"'
-        ' xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1"'
-        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-        + capability(STANDARD_ID, base)
-        + capability("ivo://ivoa.net/std/VOSI#availability", f"{base}/availability")
-        + capability("ivo://ivoa.net/std/VOSI#capabilities", f"{base}/capabilities")
-        + "</vosi:capabilities>\n"
+    doc = VOSICapabilities(
+        capability=[
+            capability(STANDARD_ID, base, "base"),
+            capability("ivo://ivoa.net/std/VOSI#availability", f"{base}/availability", "full"),
+            capability("ivo://ivoa.net/std/VOSI#capabilities", f"{base}/capabilities", "full"),
+        ]
     )
-    return Response(xml, media_type="text/xml")
+    return Response(doc.to_xml(skip_empty=True), media_type="text/xml")
 
 
 @router.get("/metrics", summary="Prometheus metrics")

@@ -7,6 +7,7 @@ Durations with years or months are refused: they have no fixed length.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,7 @@ def parse_duration(text: str) -> timedelta:
     return -delta if parts["sign"] == "-" else delta
 
 
+@functools.lru_cache(maxsize=4096)
 def format_duration(delta: timedelta) -> str:
     """Write a duration the way the examples do: ``PT1H``, ``PT2M10S``, ``P1DT2H``, ``PT0S``."""
     total_us = round(delta.total_seconds() * 1_000_000)
@@ -113,6 +115,7 @@ def parse_instant(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_instant(value: datetime) -> str:
     """Write an instant in UTC with a ``Z``; fractions only when there are any."""
     value = value.astimezone(UTC)

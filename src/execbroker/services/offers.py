@@ -50,7 +50,7 @@ from execbroker.store.db import Database
 from execbroker.store.ledger import Ledger
 from execbroker.store.offersets import insert_offerset
 from execbroker.store.records import Hold, OfferSetRecord, SessionRecord
-from execbroker.store.sessions import due_offers, record_event
+from execbroker.store.sessions import due_offers, record_event, record_events
 
 GIB = 1024**3
 
@@ -114,7 +114,8 @@ class OfferService:
 
         def book(conn: Connection) -> Answer:
             with self.ledger.lock:
-                self._expire(conn, now)
+                # Expired offers are swept by the engine in batches (every poll interval); until then
+                # their holds still count, which can only make an answer more cautious, never overbook.
                 profiles = self.ledger.sync(conn, now)
                 plan = generate_for(self.capacity, profiles, slot_request, now)
                 return self._answer(conn, plan, prototype, offerset, dialect, owner, base_url, now, direct)
@@ -404,9 +405,6 @@ class OfferService:
                     components.append((str(mount.meta.uuid), uuid, Family.VOLUME.value))
         insert_offerset(conn, record, sessions, components)
 
-    def _expire(self, conn: Connection, now: datetime) -> None:
-        expire_offers(conn, self.ledger, now)
-
 
 def _copy_schedule(schedule: Schedule) -> Schedule:
     p, a, r = schedule.preparing, schedule.available, schedule.releasing
@@ -453,8 +451,9 @@ def expire_offers(conn: Connection, ledger: Ledger, now: datetime) -> list[str]:
         .where(tables.sessions.c.uuid.in_(uuids), tables.sessions.c.phase == SessionPhase.OFFERED.value)
         .values(phase=SessionPhase.EXPIRED.value, modified=stamp, version=tables.sessions.c.version + 1)
     )
-    for uuid in uuids:
-        record_event(conn, uuid, stamp, SessionPhase.OFFERED, SessionPhase.EXPIRED, "expiry")
+    record_events(
+        conn, [(uuid, stamp, SessionPhase.OFFERED, SessionPhase.EXPIRED, "expiry", None) for uuid in uuids]
+    )
     ledger.release(conn, uuids, now)
     return uuids
 

@@ -27,6 +27,7 @@ from execbroker.store.sessions import (
     get_siblings,
     list_sessions,
     record_event,
+    record_events,
     save_session,
 )
 
@@ -192,10 +193,20 @@ class SessionService:
                     phase=SessionPhase.REJECTED.value, modified=stamp, version=tables.sessions.c.version + 1
                 )
             )
-            for sibling in rejected:
-                record_event(
-                    conn, sibling, stamp, SessionPhase.OFFERED, SessionPhase.REJECTED, f"accept:{record.uuid}"
-                )
+            record_events(
+                conn,
+                [
+                    (
+                        sibling,
+                        stamp,
+                        SessionPhase.OFFERED,
+                        SessionPhase.REJECTED,
+                        f"accept:{record.uuid}",
+                        None,
+                    )
+                    for sibling in rejected
+                ],
+            )
             self.ledger.release(conn, rejected, now)
         return record
 

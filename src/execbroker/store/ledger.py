@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from execbroker.scheduling.amounts import Amounts
 from execbroker.scheduling.config import CapacityConfig
@@ -23,6 +23,8 @@ from execbroker.store.records import Hold
 
 R = tables.reservations
 P = tables.pools
+_INSERT_RESERVATION = insert(R)
+_SET_VERSION = update(P).where(P.c.name == bindparam("pool_name")).values(version=bindparam("new_version"))
 
 
 def _dt(epoch: float) -> datetime:
@@ -39,6 +41,10 @@ class Ledger:
         self._versions: dict[str, int] = {}
         #: Held for the whole of a transaction that reads or changes the profiles.
         self.lock = threading.RLock()
+        self._read_query = (
+            select(P.c.name, P.c.version).where(P.c.name.in_(self.pool_names)).order_by(P.c.name)
+        )
+        self._lock_query = self._read_query.with_for_update()
 
     @property
     def span(self) -> timedelta:
@@ -61,9 +67,7 @@ class Ledger:
 
     def lock_pools(self, conn: Connection) -> dict[str, int]:
         """Lock every pool row in a fixed order and return their versions."""
-        query = select(P.c.name, P.c.version).where(P.c.name.in_(self.pool_names)).order_by(P.c.name)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+        query = self._lock_query if conn.dialect.name == "postgresql" else self._read_query
         versions = {str(r[0]): int(r[1]) for r in conn.execute(query).all()}
         if len(versions) != len(self.pool_names):
             self.ensure_pools(conn)
@@ -139,7 +143,7 @@ class Ledger:
         for pool, items in by_pool.items():
             seq = self._versions[pool] + 1
             conn.execute(
-                insert(R),
+                _INSERT_RESERVATION,
                 [
                     {
                         "pool": h.pool,
@@ -157,7 +161,7 @@ class Ledger:
                     for h in items
                 ],
             )
-            conn.execute(update(P).where(P.c.name == pool).values(version=seq))
+            conn.execute(_SET_VERSION, {"pool_name": pool, "new_version": seq})
             profile = self._profiles[pool]
             for h in items:
                 profile.add(_dt(h.start), _dt(h.end), Amounts(h.cores, h.memory, h.storage, h.gpus))

@@ -7,6 +7,10 @@ from sqlalchemy import Connection, func, insert, select
 from execbroker.store import tables
 from execbroker.store.records import OfferSetRecord, SessionRecord
 
+_INSERT_OFFERSET = insert(tables.offersets)
+_INSERT_SESSION = insert(tables.sessions)
+_INSERT_COMPONENT = insert(tables.components)
+
 
 def insert_offerset(
     conn: Connection,
@@ -15,12 +19,12 @@ def insert_offerset(
     components: list[tuple[str, str, str]],
 ) -> None:
     """Write an offer set, its sessions and the component index (uuid, session uuid, family)."""
-    conn.execute(insert(tables.offersets), [offerset.as_row()])
+    conn.execute(_INSERT_OFFERSET, [offerset.as_row()])
     if sessions:
-        conn.execute(insert(tables.sessions), [s.as_row() for s in sessions])
+        conn.execute(_INSERT_SESSION, [s.as_row() for s in sessions])
     if components:
         conn.execute(
-            insert(tables.components),
+            _INSERT_COMPONENT,
             [{"uuid": u, "session_uuid": s, "family": f} for (u, s, f) in components],
         )
 

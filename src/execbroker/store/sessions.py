@@ -87,6 +87,28 @@ def record_event(
     )
 
 
+def record_events(
+    conn: Connection,
+    rows: Sequence[tuple[str, float, SessionPhase | None, SessionPhase, str, str | None]],
+) -> None:
+    """Record several phase changes in one statement."""
+    if rows:
+        conn.execute(
+            insert(tables.events),
+            [
+                {
+                    "session_uuid": uuid,
+                    "at": at,
+                    "from_phase": source.value if source else None,
+                    "to_phase": target.value,
+                    "actor": actor,
+                    "note": note,
+                }
+                for uuid, at, source, target, actor, note in rows
+            ],
+        )
+
+
 def claim_due(conn: Connection, *, now: float, owner: str, lease: float, limit: int) -> list[SessionRecord]:
     """Take a lease on up to ``limit`` sessions whose next step is due and that nobody else holds."""
     free = or_(S.c.lease_until.is_(None), S.c.lease_until < now)

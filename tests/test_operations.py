@@ -1,0 +1,67 @@
+"""Operations endpoints: service root, health, readiness, VOSI, metrics, request ids, the platform report."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from execbroker.model.times import format_instant
+
+P = "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/"
+JSON = {"Accept": "application/json"}
+
+
+def test_root_health_and_readiness(broker: TestClient) -> None:
+    root = broker.get("/", headers=JSON).json()
+    assert root["service"] == "execbroker" and root["links"]["requests"].endswith("/requests")
+    assert broker.get("/healthz").status_code == 200
+    ready = broker.get("/readyz", headers=JSON)
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_vosi_availability_and_capabilities(broker: TestClient) -> None:
+    availability = ET.fromstring(broker.get("/availability").content)
+    assert availability.tag.endswith("availability")
+    available = next(e for e in availability if e.tag.endswith("available"))
+    assert available.text == "true"
+    caps = ET.fromstring(broker.get("/capabilities").content)
+    standards = {c.get("standardID") for c in caps.iter("capability")}
+    assert "ivo://ivoa.net/std/VOSI#availability" in standards
+    assert broker.head("/capabilities").status_code == 200
+    assert broker.head("/availability").status_code == 200
+
+
+def test_request_id_is_echoed_or_made(broker: TestClient) -> None:
+    assert broker.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    assert len(broker.get("/healthz").headers["x-request-id"]) == 32
+
+
+def test_metrics_count_requests_and_phases(broker: TestClient) -> None:
+    broker.get("/healthz")
+    text = broker.get("/metrics").text
+    assert 'execbroker_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "execbroker_sessions{" in text and "execbroker_engine_lag_seconds" in text
+
+
+def test_openapi_lists_the_protocol(broker: TestClient) -> None:
+    paths = broker.get("/openapi.json").json()["paths"]
+    for path in ("/requests", "/direct", "/offersets/{uuid}", "/sessions/{uuid}", "/platform"):
+        assert path in paths
+
+
+def test_platform_report_shows_holds(broker: TestClient) -> None:
+    doc = {
+        "executable": {"kind": P + "executable/docker-container.yaml", "image": {"locations": ["x"]}},
+        "compute": {"kind": P + "compute/simple-compute-resource.yaml", "cores": {"min": 3, "max": 3}},
+    }
+    body = broker.post("/requests", json=doc, headers=JSON).json()
+    assert body["result"] == "YES"
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    report = broker.get(f"/platform?start={format_instant(start)}", headers=JSON).json()
+    pool = report["pools"][0]
+    assert pool["totals"]["cores"] == 256
+    assert pool["reservations"] == len(body["offers"])
+    assert max(step["cores"] for step in pool["profile"]) >= 3
+    assert broker.get("/platform?start=nonsense", headers=JSON).status_code == 400

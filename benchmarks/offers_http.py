@@ -119,7 +119,7 @@ def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[
     config = {
         "data_dir": str(data),
         "database": {"url": db_url},
-        "capacity": {"pools": [POOL], "offer_lifetime": "PT2S", "resolution": "PT60S"},
+        "capacity": {"pools": [POOL], "resolution": "PT60S"},
         "platform": {"kind": "simulated"},
         "engine": {"poll_interval": "PT1S"},
         "logging": {"level": "WARNING", "json_format": True},

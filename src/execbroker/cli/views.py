@@ -133,7 +133,13 @@ def offer_rows(broker: str, offerset: OfferSet) -> list[OfferRow]:
 
 def offers_table(rows: list[OfferRow]) -> Table:
     now = utcnow()
-    table = Table(title=f"{len(rows)} offer(s)", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=f"{len(rows)} offer(s)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
     for name in ("broker", "offer", "start", "duration", "cores", "memory", "storage", "expires"):
         table.add_column(name, no_wrap=name in ("broker", "offer", "start"))
     for row in rows:
@@ -177,7 +183,13 @@ def summary_document(broker: str, row: SessionSummary) -> dict[str, Any]:
 
 
 def sessions_table(broker: str, rows: list[SessionSummary]) -> Table:
-    table = Table(title=f"{len(rows)} session(s) at {broker}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=f"{len(rows)} session(s) at {broker}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
     for name in ("session", "phase", "start", "end", "created", "owner"):
         table.add_column(name, no_wrap=True)
     for row in rows:

@@ -136,7 +136,19 @@ class Ledger:
                 profile.remove(_dt(row[0]), _dt(row[1]), amounts)
 
     def add_holds(self, conn: Connection, holds: Iterable[Hold]) -> None:
-        """Write holds (pools already locked and synced in this transaction)."""
+        """Write holds and count them in the profiles (pools already locked and synced)."""
+        items = list(holds)
+        self.write_holds(conn, items)
+        self.apply_holds(items)
+
+    def apply_holds(self, holds: Iterable[Hold]) -> None:
+        """Count holds in this process's profiles only; :meth:`write_holds` must follow in the same
+        transaction (a failed transaction calls :meth:`invalidate`)."""
+        for h in holds:
+            self._profiles[h.pool].add(_dt(h.start), _dt(h.end), Amounts(h.cores, h.memory, h.storage, h.gpus))
+
+    def write_holds(self, conn: Connection, holds: Iterable[Hold]) -> None:
+        """Insert holds with the next version of their pool, and bump the pool versions."""
         by_pool: dict[str, list[Hold]] = {}
         for hold in holds:
             by_pool.setdefault(hold.pool, []).append(hold)
@@ -162,9 +174,6 @@ class Ledger:
                 ],
             )
             conn.execute(_SET_VERSION, {"pool_name": pool, "new_version": seq})
-            profile = self._profiles[pool]
-            for h in items:
-                profile.add(_dt(h.start), _dt(h.end), Amounts(h.cores, h.memory, h.storage, h.gpus))
             self._versions[pool] = seq
 
     def release(self, conn: Connection, session_uuids: Iterable[str], now: datetime) -> int:

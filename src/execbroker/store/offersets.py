@@ -19,7 +19,17 @@ def insert_offerset(
     components: list[tuple[str, str, str]],
 ) -> None:
     """Write an offer set, its sessions and the component index (uuid, session uuid, family)."""
-    conn.execute(_INSERT_OFFERSET, [offerset.as_row()])
+    insert_offersets(conn, [offerset], sessions, components)
+
+
+def insert_offersets(
+    conn: Connection,
+    offersets: list[OfferSetRecord],
+    sessions: list[SessionRecord],
+    components: list[tuple[str, str, str]],
+) -> None:
+    """Write several offer sets at once (one statement per table)."""
+    conn.execute(_INSERT_OFFERSET, [o.as_row() for o in offersets])
     if sessions:
         conn.execute(_INSERT_SESSION, [s.as_row() for s in sessions])
     if components:

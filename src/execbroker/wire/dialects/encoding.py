@@ -68,7 +68,15 @@ class Style:
 
 
 def _drop_empty(doc: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in doc.items() if value is not None and value != [] and value != {}}
+    """Leave out None, empty lists and empty mappings (hot: called for every block written)."""
+    return {
+        key: value
+        for key, value in doc.items()
+        if value is not None and (value or type(value) not in _CONTAINERS)
+    }
+
+
+_CONTAINERS = (list, dict)
 
 
 class Writer:

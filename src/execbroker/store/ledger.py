@@ -145,7 +145,9 @@ class Ledger:
         """Count holds in this process's profiles only; :meth:`write_holds` must follow in the same
         transaction (a failed transaction calls :meth:`invalidate`)."""
         for h in holds:
-            self._profiles[h.pool].add(_dt(h.start), _dt(h.end), Amounts(h.cores, h.memory, h.storage, h.gpus))
+            self._profiles[h.pool].add(
+                _dt(h.start), _dt(h.end), Amounts(h.cores, h.memory, h.storage, h.gpus)
+            )
 
     def write_holds(self, conn: Connection, holds: Iterable[Hold]) -> None:
         """Insert holds with the next version of their pool, and bump the pool versions."""

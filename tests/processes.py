@@ -53,8 +53,8 @@ def start_broker(
     config_path: Path, log: Path, *, port: int | None = None, timeout: float = 30
 ) -> BrokerProcess:
     port = port or free_port()
-    env = dict(os.environ)
-    env.pop("EXECBROKER_CONFIG", None)
+    # The broker's whole configuration comes from the file: no EXECBROKER_* variable may leak in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBROKER_")}
     handle = log.open("ab")
     process = subprocess.Popen(
         [

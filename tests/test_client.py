@@ -8,14 +8,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +33,8 @@ from execbroker.client.protocol import Waiter, base_of
 from execbroker.model.components import Meta, Session
 from execbroker.model.phases import SessionPhase
 from execbroker.wire.dialects import Dialect, get_codec
+from processes import BrokerProcess, free_port, write_config
+from processes import start_broker as launch_broker
 
 KINDS = "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds"
 DOCKER = f"{KINDS}/executable/docker-container.yaml"
@@ -82,72 +79,17 @@ def request_doc(*, cores: int = 1, fail: str | None = None, name: str = "hello")
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class BrokerProcess:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else "(no log)"
-
-
 def start_broker(workdir: Path, **overrides: Any) -> BrokerProcess:
-    """Run ``execbroker serve`` on a free port with FAST_CONFIG and wait until /healthz answers."""
+    """Run ``execbroker serve`` on a free port with FAST_CONFIG and wait until it is ready."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = {"data_dir": str(workdir / "data"), **json.loads(json.dumps(FAST_CONFIG))}
     for key, value in overrides.items():
         config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
-    config_file = workdir / "broker.yaml"
-    config_file.write_text(yaml.safe_dump(config))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBROKER_")}
-    log = workdir / "broker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "execbroker.cli.main",
-                "serve",
-                "--port",
-                str(port),
-                "--config",
-                str(config_file),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    broker = BrokerProcess(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"execbroker serve exited with {process.returncode}:\n{broker.log_tail()}")
-        try:
-            if httpx.get(f"{broker.url}/healthz", timeout=1).status_code == 200:
-                return broker
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    broker.stop()
-    pytest.fail(f"execbroker serve did not answer /healthz within 60 s:\n{broker.log_tail()}")
+    path = write_config(workdir / "broker.yaml", config)
+    try:
+        return launch_broker(path, workdir / "broker.log", timeout=60)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from execbroker.api.responses import (
     encode_session,
     media_for,
 )
-from execbroker.model.components import Family, Result
+from execbroker.model.components import Family, OfferSet, Result
 from execbroker.model.phases import SessionPhase
 from execbroker.services.errors import ServiceError
 from execbroker.store.records import SessionRecord
@@ -97,7 +97,13 @@ async def _offer_request(request: Request, endpoint_dialect: Dialect, direct: bo
         return document(request, body, status=303, headers={"Location": location})
     offerset = answer.offerset
     location = f"{base_url(request)}/offersets/{offerset.meta.uuid}"
-    body = encode_offerset(offerset, out)
+    if out is Dialect.V1_0 and answer.v10_offers is not None:
+        # The offers were written in exact v1.0 for the store already: answer with the same documents.
+        shell = OfferSet(meta=offerset.meta, result=offerset.result, description=offerset.description)
+        body = encode_offerset(shell, out)
+        body["offers"] = answer.v10_offers
+    else:
+        body = encode_offerset(offerset, out)
     result = (offerset.result or Result.NO).value
     if prefers_representation(request):
         return document(request, body, headers={"Content-Location": location, "X-Execbroker-Result": result})

@@ -27,6 +27,16 @@ class StoredCodec:
     def session_body(self, session: Session) -> dict[str, Any]:
         return self._codec.encode_session(session, extras=True)
 
+    def offer_body(self, session: Session) -> tuple[dict[str, Any], bool]:
+        """The stored body of a new offer, and whether it is also its exact v1.0 answer.
+
+        A new offer's components were all made by the broker (their kind spelling does not matter) so
+        without volume mounts the superset extras add nothing: one encoding serves both purposes.
+        """
+        if session.volumes or (session.compute is not None and session.compute.volumes):
+            return self._codec.encode_session(session, extras=True), False
+        return self._codec.encode_session(session), True
+
     def offerset_body(self, offerset: OfferSet) -> dict[str, Any]:
         shell = OfferSet(meta=offerset.meta, result=offerset.result, description=offerset.description)
         return self._codec.encode_offerset(shell, extras=True)

@@ -13,6 +13,7 @@ import math
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -112,6 +113,8 @@ class Answer:
     offerset: OfferSet
     dialect: str
     accepted: Session | None = None
+    #: The exact v1.0 documents of the offers, when they were already written for the store.
+    v10_offers: list[dict[str, Any]] | None = None
 
 
 def new_uuid() -> uuidlib.UUID:
@@ -360,10 +363,10 @@ class OfferService:
                 (str(accepted.meta.uuid), now.timestamp(), None, SessionPhase.ACCEPTED, "direct", None)
             )
         offerset.offers = offers
-        self._store(rows, offerset, offers, plan.slots, dialect, owner)
+        bodies = self._store(rows, offerset, offers, plan.slots, dialect, owner)
         self.ledger.apply_holds(holds)
         rows.holds.extend(holds)
-        return Answer(offerset, dialect, accepted)
+        return Answer(offerset, dialect, accepted, bodies)
 
     def _offer(
         self,
@@ -448,8 +451,10 @@ class OfferService:
         slots: list[Slot],
         dialect: str,
         owner: str,
-    ) -> None:
+    ) -> list[dict[str, Any]] | None:
+        """Add the rows of an offer set; returns the offers' v1.0 documents if they are exact."""
         created = (offerset.meta.created or utcnow()).timestamp()
+        exact: list[dict[str, Any]] | None = []
         record = OfferSetRecord(
             uuid=str(offerset.meta.uuid),
             created=created,
@@ -463,6 +468,11 @@ class OfferService:
         for position, (offer, slot) in enumerate(zip(offers, slots, strict=True)):
             uuid = str(offer.meta.uuid)
             accepted = offer.phase == SessionPhase.ACCEPTED
+            body, reusable = self.codec.offer_body(offer)
+            if exact is not None and reusable:
+                exact.append(body)
+            else:
+                exact = None
             sessions.append(
                 SessionRecord(
                     uuid=uuid,
@@ -473,7 +483,7 @@ class OfferService:
                     owner=owner,
                     dialect=dialect,
                     phase=offer.phase,
-                    body=self.codec.session_body(offer),
+                    body=body,
                     expires=offer.expires.timestamp() if offer.expires else None,
                     due=created if accepted else None,
                     pool=slot.pool,
@@ -491,6 +501,7 @@ class OfferService:
         rows.offersets.append(record)
         rows.sessions.extend(sessions)
         rows.components.extend(components)
+        return exact
 
 
 def _copy_schedule(schedule: Schedule) -> Schedule:

@@ -416,6 +416,8 @@ def test_direct_execution(broker: TestClient) -> None:
     assert response.status_code == 303
     session = response.json()
     assert session["phase"] in {"ACCEPTED", "WAITING", "PREPARING"}
+    assert [o["values"] for o in session["meta"]["options"]] == [["CANCELLED"]]
+    assert "expires" not in session
     assert response.headers["location"].endswith(f"/sessions/{session['meta']['uuid']}")
     assert (
         wait_for_phase(broker, response.headers["location"], {"COMPLETED", "FAILED"})["phase"] == "COMPLETED"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -212,7 +211,3 @@ def _steps(rows: list[tuple[float, float, Any]], start: float, end: float) -> li
             },
         )
     return steps
-
-
-def uptime(context: Context) -> float:
-    return time.time() - context.started.timestamp()

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection
 
 from execbroker.engine.config import EngineConfig
-from execbroker.model.components import Component, Connector, Schedule, Session, Step, Window
+from execbroker.model.components import Component, Schedule, Session, Step, Window
 from execbroker.model.messages import (
     COMPONENT_FAILED,
     EXECUTION_FAILED,
@@ -31,7 +31,7 @@ from execbroker.model.messages import (
     Message,
 )
 from execbroker.model.phases import COMPONENT_FOR_SESSION, ComponentPhase, ConnectorStatus, SessionPhase
-from execbroker.model.times import Interval, format_duration, format_instant
+from execbroker.model.times import Interval, format_duration
 from execbroker.platforms.base import Outcome, Platform, RunState
 from execbroker.services.codec import StoredCodec
 from execbroker.services.notify import Notifier
@@ -416,10 +416,3 @@ def _schedule_of(component: Component) -> Schedule:
     if component.schedule is None:
         component.schedule = Schedule()
     return component.schedule
-
-
-def format_when(epoch: float) -> str:
-    return format_instant(_dt(epoch))
-
-
-__all__ = ["Connector", "Engine", "format_when"]

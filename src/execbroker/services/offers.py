@@ -47,7 +47,7 @@ from execbroker.platforms.base import Platform
 from execbroker.policy.rules import Policy
 from execbroker.scheduling.config import CapacityConfig
 from execbroker.scheduling.offers import Bounds, Demand, Plan, Slot, SlotRequest, generate_for
-from execbroker.services.codec import StoredCodec
+from execbroker.services.codec import StoredCodec, session_options
 from execbroker.services.notify import Notifier
 from execbroker.store.db import Database
 from execbroker.store.ledger import Ledger
@@ -359,6 +359,7 @@ class OfferService:
             accepted = offers[0]
             accepted.phase = SessionPhase.ACCEPTED
             accepted.expires = None
+            accepted.meta.options = session_options(SessionPhase.ACCEPTED)
             rows.events.append(
                 (str(accepted.meta.uuid), now.timestamp(), None, SessionPhase.ACCEPTED, "direct", None)
             )
@@ -566,7 +567,3 @@ def _family(component: object) -> str:
     if isinstance(component, Storage):
         return Family.STORAGE.value
     return Family.DATA.value
-
-
-def window_default(now: datetime, width: timedelta) -> Interval:
-    return Interval(now, width)

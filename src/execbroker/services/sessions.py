@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, update
 
 from execbroker.model.components import Update, UpdateKind
-from execbroker.model.messages import Level, Message
-from execbroker.model.phases import EXECUTION_PHASES, SessionPhase, client_options
+from execbroker.model.phases import SessionPhase, client_options
 from execbroker.model.times import format_instant, utcnow
 from execbroker.services.errors import Conflict, NotFound, Unprocessable
 from execbroker.services.notify import Notifier
@@ -247,12 +245,3 @@ class SessionService:
 
 _OPEN_OR_DEAD = frozenset({SessionPhase.OFFERED, SessionPhase.REJECTED, SessionPhase.EXPIRED})
 
-assert set(EXECUTION_PHASES) >= set(_NOTHING_PREPARED)
-
-
-def cancel_message(actor: str) -> Message:
-    return Message.make("urn:session-cancelled", Level.INFO, "Cancelled by ${actor}", actor=actor)
-
-
-async def sleep_until(deadline: float) -> None:
-    await asyncio.sleep(max(0.0, deadline - time.time()))

@@ -10,6 +10,7 @@ adler32 or md5 Rucio holds for it, so a corrupt replica never reaches a volume.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import time
@@ -182,8 +183,9 @@ class _RucioBase(EstimatingStager):
         self.api = RucioApi(config.rucio, config) if config.rucio is not None else None
 
     # -- what subclasses provide -------------------------------------------------------------
+    @abc.abstractmethod
     def did(self, data: Data) -> Did | None:
-        raise NotImplementedError
+        """The scope and name to look up (None: the request does not say)."""
 
     def hinted_rses(self, data: Data) -> list[str]:
         """RSEs the request says hold the data (SKAO's replica list)."""

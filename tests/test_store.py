@@ -122,3 +122,24 @@ def test_leases_and_versions(db: Database) -> None:
     assert db.write_sync(lambda conn: save_session(conn, stale)) is False  # optimistic check
     later = db.write_sync(lambda conn: claim_due(conn, now=now + 31, owner="p2", lease=30, limit=10))
     assert [r.uuid for r in later] == ["s1"]  # the lease ran out: another process takes over
+
+
+def test_heartbeat_extends_a_lease_without_touching_the_version(db: Database) -> None:
+    from execbroker.store.offersets import insert_offerset
+    from execbroker.store.records import OfferSetRecord
+    from execbroker.store.sessions import drop_leases, lease_owners, renew_leases
+
+    now = time.time()
+    db.write_sync(
+        lambda conn: insert_offerset(
+            conn, OfferSetRecord("o", now, "x", "v1.0", "YES", {}), [record("s1", now)], []
+        )
+    )
+    [claimed] = db.write_sync(lambda conn: claim_due(conn, now=now, owner="host:1:a", lease=5, limit=1))
+    assert db.write_sync(lambda conn: renew_leases(conn, ["s1"], "host:1:a", now + 60)) == 1
+    assert db.write_sync(lambda conn: renew_leases(conn, ["s1"], "someone-else", now + 600)) == 0
+    again = db.read_sync(lambda conn: get_session(conn, "s1"))
+    assert again is not None and again.lease_until == now + 60 and again.version == claimed.version
+    assert db.read_sync(lambda conn: lease_owners(conn, now + 30)) == ["host:1:a"]
+    assert db.write_sync(lambda conn: drop_leases(conn, "host:1:a")) == 1
+    assert db.write_sync(lambda conn: claim_due(conn, now=now, owner="host:2:b", lease=5, limit=1))

@@ -18,6 +18,9 @@ class EngineConfig(BaseModel):
     step_timeout: timedelta = timedelta(minutes=10)
     #: How long after the booked slot ends a still-running executable is stopped.
     stop_grace: timedelta = timedelta(seconds=5)
+    #: How long a claimed session stays reserved for this process without a heartbeat. While a step
+    #: runs the lease is renewed every third of this; a process that dies loses its claims after it.
+    lease: timedelta = timedelta(seconds=30)
     #: A step that runs later than this after its due time gets a message recording the lateness.
     late_after: timedelta = timedelta(seconds=30)
     #: How many sessions this process advances at once.
@@ -25,6 +28,6 @@ class EngineConfig(BaseModel):
     #: Whether this process runs the engine at all (a replica may serve the API only).
     enabled: bool = True
 
-    _durations = field_validator("poll_interval", "step_timeout", "stop_grace", "late_after", mode="before")(
-        coerce_duration
-    )
+    _durations = field_validator(
+        "poll_interval", "step_timeout", "stop_grace", "late_after", "lease", mode="before"
+    )(coerce_duration)

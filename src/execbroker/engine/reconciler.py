@@ -11,6 +11,7 @@ lease runs out, another pass repeats the idempotent platform call, and the trans
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -39,7 +40,16 @@ from execbroker.services.offers import expire_offers
 from execbroker.store.db import Database
 from execbroker.store.ledger import Ledger
 from execbroker.store.records import SessionRecord
-from execbroker.store.sessions import claim_due, get_session, next_due, record_event, save_session
+from execbroker.store.sessions import (
+    claim_due,
+    drop_leases,
+    get_session,
+    lease_owners,
+    next_due,
+    record_event,
+    renew_leases,
+    save_session,
+)
 from execbroker.store.throughput import save_throughput
 
 log = logging.getLogger("execbroker.engine")
@@ -85,6 +95,8 @@ class Engine:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Sessions whose step is running in this process (their leases get a heartbeat).
+        self._working: set[str] = set()
         self._slots = asyncio.Semaphore(config.concurrency)
         self.steps_done = 0
         self.lag_seconds = 0.0
@@ -94,7 +106,12 @@ class Engine:
 
     async def run(self) -> None:
         self.running = True
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
+            try:
+                await self.db.run_write(self._forget_dead_owners)
+            except Exception:
+                log.exception("could not check for leases of dead processes")
             while not self._stopping.is_set():
                 try:
                     await self.tick()
@@ -105,7 +122,37 @@ class Engine:
                 if wait > 0:
                     await self.notifier.engine_wait(wait)
         finally:
+            heartbeat.cancel()
             self.running = False
+
+    def _forget_dead_owners(self, conn: Connection) -> None:
+        """Free at once the claims of processes on this host that no longer exist (after a kill -9).
+
+        Other hosts' claims run out by themselves: without a heartbeat a lease lasts ``lease``.
+        """
+        host = socket.gethostname()
+        for owner in lease_owners(conn, time.time()):
+            name, _, rest = owner.partition(":")
+            pid_text = rest.split(":", 1)[0]
+            if owner == self.owner or name != host or not pid_text.isdigit():
+                continue
+            if not _alive(int(pid_text)):
+                count = drop_leases(conn, owner)
+                log.warning("freed %d session(s) claimed by %s, which is no longer running", count, owner)
+
+    async def _heartbeat(self) -> None:
+        period = max(0.5, self.config.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(period)
+            if self._working:
+                until = time.time() + self.config.lease.total_seconds()
+                uuids = list(self._working)
+                try:
+                    await self.db.run_write(
+                        functools.partial(renew_leases, uuids=uuids, owner=self.owner, until=until)
+                    )
+                except Exception:
+                    log.exception("lease heartbeat failed")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -127,7 +174,7 @@ class Engine:
         free = self.config.concurrency - len(self._tasks)
         if free <= 0:
             return 0
-        lease = self.config.step_timeout.total_seconds() + 30
+        lease = self.config.lease.total_seconds()
         claimed = await self.db.run_write(
             lambda conn: claim_due(conn, now=time.time(), owner=self.owner, lease=lease, limit=free)
         )
@@ -153,11 +200,13 @@ class Engine:
 
     async def _guarded(self, record: SessionRecord) -> None:
         async with self._slots:
+            self._working.add(record.uuid)
             try:
                 await self.step(record)
             except Exception:
                 log.exception("step of session %s failed", record.uuid)
             finally:
+                self._working.discard(record.uuid)
                 self.notifier.wake_engine()
 
     # -- one step ------------------------------------------------------------------------------------
@@ -410,6 +459,21 @@ class Engine:
             self.notifier.session_changed()
         else:
             log.info("session %s changed during its step; the step's result was dropped", record.uuid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists here (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except OSError:
+        return True
 
 
 def _schedule_of(component: Component) -> Schedule:

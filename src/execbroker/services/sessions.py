@@ -244,4 +244,3 @@ class SessionService:
 
 
 _OPEN_OR_DEAD = frozenset({SessionPhase.OFFERED, SessionPhase.REJECTED, SessionPhase.EXPIRED})
-

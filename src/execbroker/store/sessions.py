@@ -131,6 +131,30 @@ def claim_due(conn: Connection, *, now: float, owner: str, lease: float, limit: 
     return claimed
 
 
+def renew_leases(conn: Connection, uuids: Sequence[str], owner: str, until: float) -> int:
+    """Extend this owner's leases (a heartbeat while steps run); the version is not touched."""
+    if not uuids:
+        return 0
+    result = conn.execute(
+        update(S).where(S.c.uuid.in_(list(uuids)), S.c.lease_owner == owner).values(lease_until=until)
+    )
+    return int(result.rowcount or 0)
+
+
+def lease_owners(conn: Connection, now: float) -> list[str]:
+    """Owners that hold a lease that has not run out."""
+    rows = conn.execute(select(S.c.lease_owner).where(S.c.lease_until > now).distinct()).all()
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def drop_leases(conn: Connection, owner: str) -> int:
+    """Forget every lease of ``owner`` (a process known to be dead)."""
+    result = conn.execute(
+        update(S).where(S.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
 def next_due(conn: Connection) -> float | None:
     value = conn.execute(select(func.min(S.c.due)).where(S.c.due.is_not(None))).scalar()
     return float(value) if value is not None else None

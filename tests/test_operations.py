@@ -65,3 +65,19 @@ def test_platform_report_shows_holds(broker: TestClient) -> None:
     assert pool["reservations"] == len(body["offers"])
     assert max(step["cores"] for step in pool["profile"]) >= 3
     assert broker.get("/platform?start=nonsense", headers=JSON).status_code == 400
+
+
+def test_a_bug_answers_500_with_a_body_and_the_request_id(broker: TestClient) -> None:
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    broker.app.add_api_route("/broken-for-test", broken)  # type: ignore[attr-defined]
+    response = broker.get("/broken-for-test", headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-42"
+    assert response.json() == {
+        "status": 500,
+        "error": "internal-error",
+        "message": "Internal error (request req-42)",
+    }
+    assert 'route="/broken-for-test",status="500"' in broker.get("/metrics").text

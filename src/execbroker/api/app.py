@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -18,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from execbroker import __version__
 from execbroker.api import operations, protocol
 from execbroker.api.context import Context
-from execbroker.api.metrics import LATENCY, OFFERSETS, REQUESTS
+from execbroker.api.observability import RequestContext
 from execbroker.api.responses import error_response
 from execbroker.config import Settings
 from execbroker.services.errors import ServiceError
@@ -59,39 +56,7 @@ def create_app(settings: Settings, *, context: Context | None = None) -> FastAPI
     app.include_router(operations.router)
     app.include_router(protocol.router)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if not _plain(request_id):
-            request_id = uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # a bug: answer 500 with a body, and log it with the request id
-            log.exception("unhandled error", extra={"path": request.url.path})
-            response = error_response(
-                request, 500, "internal-error", f"Internal error (request {request_id})"
-            )
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(request.method, path).observe(elapsed)
-        if path in ("/requests", "/offersets") and response.status_code in (200, 303):
-            result = response.headers.get("x-execbroker-result")
-            if result:
-                OFFERSETS.labels(result).inc()
-        response.headers["X-Request-ID"] = request_id
-        if settings.logging.access_log:
-            log.info(
-                "request",
-                extra={"method": request.method, "path": request.url.path, "status": response.status_code},
-            )
-        return response
+    app.add_middleware(RequestContext, access_log=settings.logging.access_log)
 
     @app.exception_handler(WireError)
     async def wire_error(request: Request, exc: WireError) -> Response:
@@ -117,7 +82,3 @@ def create_app(settings: Settings, *, context: Context | None = None) -> FastAPI
         return error_response(request, 400, "bad-request", "The request is not valid", problems)
 
     return app
-
-
-def _plain(value: str) -> bool:
-    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)

@@ -366,8 +366,21 @@ def test_session_runs_to_completion_in_order(broker: TestClient) -> None:
     events = broker.get(f"{url}/events", headers={"Accept": "application/json"})
     if events.status_code == 200:
         phases = [e["to"] for e in events.json()["items"]]
-        order = ["ACCEPTED", "WAITING", "PREPARING", "AVAILABLE", "RUNNING", "RELEASING", "COMPLETED"]
+        order = ["ACCEPTED", "PREPARING", "AVAILABLE", "RUNNING", "RELEASING", "COMPLETED"]
         assert phases == order
+
+
+def test_a_session_booked_for_later_waits(broker: TestClient) -> None:
+    """A slot an hour away: WAITING until its preparation starts, cancellable meanwhile."""
+    begin = datetime.now().astimezone() + timedelta(hours=1)
+    body = offer(
+        broker, docker_request(schedule={"requested": {"start": begin.isoformat(), "duration": "PT1H"}})
+    )
+    url = body["offers"][0]["meta"]["url"]
+    assert update(broker, url, "ACCEPTED").status_code == 200
+    waiting = wait_for_phase(broker, url, {"WAITING"})
+    assert [o["values"] for o in waiting["meta"]["options"]] == [["CANCELLED"]]
+    assert update(broker, url, "CANCELLED").json()["phase"] == "CANCELLED"
 
 
 def test_cancel_ends_in_cancelled(broker: TestClient) -> None:

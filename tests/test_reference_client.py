@@ -16,7 +16,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from app_fixtures import FAST_PLATFORM, wait_for_phase
+from app_fixtures import wait_for_phase
 from execbroker.api.app import create_app
 from execbroker.config import load_settings
 
@@ -48,7 +48,15 @@ def reference_broker(tmp_path: Path, database_url: str) -> Any:
     config = yaml.safe_load((REPO / "examples" / "reference-policy.yaml").read_text())
     config["data_dir"] = str(tmp_path / "data")
     config["database"] = {"url": database_url}
-    config["platform"] = FAST_PLATFORM
+    # Timings like the reference's own mock (a few seconds of preparation), not zero: its client
+    # checks the phase it reads right after a direct execution.
+    config["platform"] = {
+        "kind": "simulated",
+        "simulated": {
+            "executables": {"docker-container": {"prepare": "PT2S", "run": "PT0.3S", "release": "PT0S"}},
+            "data": {},
+        },
+    }
     config.setdefault("capacity", {})["resolution"] = "PT1S"
     config["engine"] = {"poll_interval": "PT0.1S"}
     path = tmp_path / "reference.yaml"

@@ -21,6 +21,10 @@ class EngineConfig(BaseModel):
     #: How long a claimed session stays reserved for this process without a heartbeat. While a step
     #: runs the lease is renewed every third of this; a process that dies loses its claims after it.
     lease: timedelta = timedelta(seconds=30)
+    #: An accepted session whose preparation starts later than this shows WAITING; after a shorter
+    #: wait it goes from ACCEPTED straight to PREPARING (clients written for the reference
+    #: implementation expect ACCEPTED or PREPARING right after a direct execution).
+    waiting_threshold: timedelta = timedelta(minutes=2)
     #: A step that runs later than this after its due time gets a message recording the lateness.
     late_after: timedelta = timedelta(seconds=30)
     #: How many sessions this process advances at once.
@@ -29,5 +33,11 @@ class EngineConfig(BaseModel):
     enabled: bool = True
 
     _durations = field_validator(
-        "poll_interval", "step_timeout", "stop_grace", "late_after", "lease", mode="before"
+        "poll_interval",
+        "step_timeout",
+        "stop_grace",
+        "late_after",
+        "lease",
+        "waiting_threshold",
+        mode="before",
     )(coerce_duration)

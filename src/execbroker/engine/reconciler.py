@@ -247,13 +247,16 @@ class Engine:
         if phase == SessionPhase.CANCELLED:
             await self._cleanup(work)
         elif phase == SessionPhase.ACCEPTED:
-            self._move(work, SessionPhase.WAITING)
-            record.due = record.prepare_at if record.prepare_at is not None else now
+            prepare_at = record.prepare_at if record.prepare_at is not None else now
+            if prepare_at - now > self.config.waiting_threshold.total_seconds():
+                self._move(work, SessionPhase.WAITING)
+                record.due = prepare_at
+            elif prepare_at > now:
+                record.due = prepare_at  # a short wait: the session stays ACCEPTED until it prepares
+            else:
+                self._begin_preparing(work, now)
         elif phase == SessionPhase.WAITING:
-            self._move(work, SessionPhase.PREPARING)
-            for c in session.components():
-                _schedule_of(c).preparing = Step(_dt(now), None)
-            record.due = now
+            self._begin_preparing(work, now)
         elif phase == SessionPhase.PREPARING:
             if record.end_at is not None and now >= record.end_at:
                 self._fail(work, "The booked slot ended before preparation finished")
@@ -308,6 +311,12 @@ class Engine:
             self._finish(work, final, now)
         else:
             record.due = None
+
+    def _begin_preparing(self, work: Work, now: float) -> None:
+        self._move(work, SessionPhase.PREPARING)
+        for c in work.session.components():
+            _schedule_of(c).preparing = Step(_dt(now), None)
+        work.record.due = now
 
     async def _poll(self, work: Work, now: float) -> None:
         record, session = work.record, work.session

@@ -1,0 +1,39 @@
+"""Lifecycle details: the booked slot ends while the executable still runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app_fixtures import wait_for_phase
+
+P = "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/"
+JSON = {"Accept": "application/json"}
+
+
+def test_the_platform_stops_an_executable_when_its_slot_ends(broker_factory: Any) -> None:
+    client = broker_factory(
+        platform={
+            "kind": "simulated",
+            "simulated": {
+                "executables": {"docker-container": {"prepare": "PT0S", "run": "PT1H", "release": "PT0S"}},
+                "data": {},
+            },
+        },
+        capacity={
+            "resolution": "PT1S",
+            "limits": {"max_duration": "PT3S"},
+            "pools": [{"name": "p", "cores": 8, "memory": 8, "storage": 10}],
+        },
+        engine={"poll_interval": "PT0.1S", "stop_grace": "PT0.5S"},
+    )
+    body = {
+        "executable": {"kind": P + "executable/docker-container.yaml", "image": {"locations": ["x"]}},
+        "schedule": {"requested": {"duration": "PT2S"}},
+    }
+    url = client.post("/direct", json=body, headers=JSON).headers["location"]
+    wait_for_phase(client, url, {"RUNNING"})
+    done = wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=30)
+    assert done["phase"] == "COMPLETED"  # the run was cut short by the slot, as booked: not a failure
+    assert "urn:slot-ended" in {m["kind"] for m in done["meta"]["messages"]}
+    events = [e["to"] for e in client.get(f"{url}/events", headers=JSON).json()["items"]]
+    assert events[-3:] == ["RUNNING", "RELEASING", "COMPLETED"]

@@ -224,16 +224,24 @@ class DockerPlatform(Platform):
             with contextlib.suppress(BaseException):
                 await running[0]
 
-    async def _prepare_now(self, session: Session, state: dict[str, Any]) -> Outcome:
+    def _plan(self, session: Session, state: dict[str, Any]) -> tuple[str, ContainerSpec, Layout] | Outcome:
+        """The session key, container spec and volume layout, or why there are none."""
         key = self.session_key(session)
         state["session"] = key
         if session.executable is None:
             return Outcome(ok=False, messages=[_error(EXECUTABLE_REQUIRED, "The session has no executable")])
         spec, problems = parse_container_spec(session.executable.spec)
         layout = plan_layout(session, self.config.name_prefix, key)
-        problems = problems + layout.problems
-        if problems:
-            return Outcome(ok=False, messages=problems)
+        if problems or layout.problems:
+            return Outcome(ok=False, messages=problems + layout.problems)
+        return key, spec, layout
+
+    async def _prepare_now(self, session: Session, state: dict[str, Any]) -> Outcome:
+        planned = self._plan(session, state)
+        if isinstance(planned, Outcome):
+            return planned
+        _key, spec, layout = planned
+        assert session.executable is not None  # _plan refuses a session without one
         outcome = Outcome()
         image_task = asyncio.create_task(self._resolve_image(spec, state, session.executable.meta.uuid))
         try:
@@ -491,14 +499,10 @@ class DockerPlatform(Platform):
         return cores, memory
 
     async def start(self, session: Session, state: dict[str, Any]) -> Outcome:
-        key = self.session_key(session)
-        state["session"] = key
-        if session.executable is None:
-            return Outcome(ok=False, messages=[_error(EXECUTABLE_REQUIRED, "The session has no executable")])
-        spec, problems = parse_container_spec(session.executable.spec)
-        layout = plan_layout(session, self.config.name_prefix, key)
-        if problems or layout.problems:
-            return Outcome(ok=False, messages=problems + layout.problems)
+        planned = self._plan(session, state)
+        if isinstance(planned, Outcome):
+            return planned
+        key, spec, layout = planned
         container = await self._main_container(key)
         if container is None:
             try:

@@ -19,11 +19,27 @@ from execbroker.scheduling.amounts import Amounts
 from execbroker.scheduling.config import CapacityConfig
 from execbroker.scheduling.profile import Profile
 from execbroker.store import tables
+from execbroker.store.bulk import BulkInsert
 from execbroker.store.records import Hold
 
 R = tables.reservations
 P = tables.pools
-_INSERT_RESERVATION = insert(R)
+_INSERT_RESERVATION = BulkInsert(
+    R,
+    (
+        "pool",
+        "session_uuid",
+        "start_at",
+        "end_at",
+        "cores",
+        "memory",
+        "storage",
+        "gpus",
+        "live",
+        "created_seq",
+        "changed_seq",
+    ),
+)
 _SET_VERSION = update(P).where(P.c.name == bindparam("pool_name")).values(version=bindparam("new_version"))
 
 
@@ -156,22 +172,22 @@ class Ledger:
             by_pool.setdefault(hold.pool, []).append(hold)
         for pool, items in by_pool.items():
             seq = self._versions[pool] + 1
-            conn.execute(
-                _INSERT_RESERVATION,
+            _INSERT_RESERVATION.execute(
+                conn,
                 [
-                    {
-                        "pool": h.pool,
-                        "session_uuid": h.session_uuid,
-                        "start_at": h.start,
-                        "end_at": h.end,
-                        "cores": h.cores,
-                        "memory": h.memory,
-                        "storage": h.storage,
-                        "gpus": h.gpus,
-                        "live": True,
-                        "created_seq": seq,
-                        "changed_seq": seq,
-                    }
+                    (
+                        h.pool,
+                        h.session_uuid,
+                        h.start,
+                        h.end,
+                        h.cores,
+                        h.memory,
+                        h.storage,
+                        h.gpus,
+                        True,
+                        seq,
+                        seq,
+                    )
                     for h in items
                 ],
             )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from execbroker.store import tables
+from execbroker.store.bulk import BulkInsert
 from execbroker.store.records import OfferSetRecord, SessionRecord
 
-_INSERT_OFFERSET = insert(tables.offersets)
-_INSERT_SESSION = insert(tables.sessions)
-_INSERT_COMPONENT = insert(tables.components)
+_OFFERSET_COLUMNS = ("uuid", "created", "owner", "dialect", "result", "body")
+_INSERT_OFFERSET = BulkInsert(tables.offersets, _OFFERSET_COLUMNS, json_columns=("body",))
+_SESSION_COLUMNS = tuple(c.name for c in tables.sessions.columns)
+_INSERT_SESSION = BulkInsert(tables.sessions, _SESSION_COLUMNS, json_columns=("body", "platform_state"))
+_INSERT_COMPONENT = BulkInsert(tables.components, ("uuid", "session_uuid", "family"))
 
 
 def insert_offerset(
@@ -29,14 +32,15 @@ def insert_offersets(
     components: list[tuple[str, str, str]],
 ) -> None:
     """Write several offer sets at once (one statement per table)."""
-    conn.execute(_INSERT_OFFERSET, [o.as_row() for o in offersets])
-    if sessions:
-        conn.execute(_INSERT_SESSION, [s.as_row() for s in sessions])
-    if components:
-        conn.execute(
-            _INSERT_COMPONENT,
-            [{"uuid": u, "session_uuid": s, "family": f} for (u, s, f) in components],
-        )
+    _INSERT_OFFERSET.execute(
+        conn, [(o.uuid, o.created, o.owner, o.dialect, o.result, o.body) for o in offersets]
+    )
+    _INSERT_SESSION.execute(conn, [_session_tuple(s.as_row()) for s in sessions])
+    _INSERT_COMPONENT.execute(conn, components)
+
+
+def _session_tuple(row: dict[str, object]) -> tuple[object, ...]:
+    return tuple(row[column] for column in _SESSION_COLUMNS)
 
 
 def get_offerset(conn: Connection, uuid: str) -> tuple[OfferSetRecord, list[SessionRecord]] | None:

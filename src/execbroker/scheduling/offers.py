@@ -330,15 +330,33 @@ class _Starts:
         return self.exact if self.exact is not None else self.grid.instant(self.last)
 
 
+#: A search copies the free capacity of at most this many slots (4 resources x 8 bytes each) into its
+#: own array; beyond that it reads the profile afresh for every range it looks at.
+_MATERIALISE = 1024
+
+
 class _PoolSearch:
     """The free capacity of one pool over the slots a request can touch, less the set's own holds.
 
-    The profile is read through views, never copied whole: copying a 7-day window would cost more
-    than the whole search. The holds of the set (a handful) are kept aside and taken off each range
-    that is looked at.
+    The first ``_MATERIALISE`` slots of the search (which is all of it for a window of a few days)
+    are copied once into an array of free capacity; the set's holds are taken off it in place, and
+    "is ``need`` free at each slot" is computed once per need and reused until the next hold. A longer
+    search reads the rest of the profile through views, taking the holds (a handful) off each range.
     """
 
-    __slots__ = ("first", "holds", "name", "profile", "rank", "stop", "totals", "upper")
+    __slots__ = (
+        "_free",
+        "_free_stop",
+        "_ok",
+        "first",
+        "holds",
+        "name",
+        "profile",
+        "rank",
+        "stop",
+        "totals",
+        "upper",
+    )
 
     def __init__(
         self,
@@ -358,13 +376,18 @@ class _PoolSearch:
         self.first = first
         self.stop = stop
         self.holds: list[tuple[int, int, NDArray[np.int64]]] = []
+        self._free: NDArray[np.int64] | None = None
+        self._free_stop = first
+        self._ok: dict[bytes, NDArray[np.bool_]] = {}
 
-    def free(self, first: int, stop: int) -> NDArray[np.int64]:
-        """Free capacity per grid slot of ``[first, stop)``: shape (resources, slots)."""
-        if first < self.first or stop > self.stop:
-            raise AssertionError(
-                f"slots [{first}, {stop}) lie outside the search [{self.first}, {self.stop})"
-            )
+    def _materialised(self) -> NDArray[np.int64]:
+        if self._free is None:
+            stop = min(self.stop, self.first + _MATERIALISE)
+            self._free = self._compute(self.first, stop)
+            self._free_stop = stop
+        return self._free
+
+    def _compute(self, first: int, stop: int) -> NDArray[np.int64]:
         free: NDArray[np.int64] = self.totals[:, None] - self.profile.usage(first, stop)
         for lo, hi, amounts in self.holds:
             lo, hi = max(lo, first), min(hi, stop)
@@ -372,8 +395,31 @@ class _PoolSearch:
                 free[:, lo - first : hi - first] -= amounts[:, None]
         return free
 
+    def _check(self, first: int, stop: int) -> None:
+        if first < self.first or stop > self.stop:
+            raise AssertionError(
+                f"slots [{first}, {stop}) lie outside the search [{self.first}, {self.stop})"
+            )
+
+    def free(self, first: int, stop: int) -> NDArray[np.int64]:
+        """Free capacity per grid slot of ``[first, stop)``: shape (resources, slots). Do not write to it."""
+        self._check(first, stop)
+        materialised = self._materialised()
+        if stop <= self._free_stop:
+            return materialised[:, first - self.first : stop - self.first]
+        return self._compute(first, stop)
+
     def ok(self, need: NDArray[np.int64], first: int, stop: int) -> NDArray[np.bool_]:
         """Per grid slot of ``[first, stop)``: is at least ``need`` of every resource free?"""
+        self._check(first, stop)
+        materialised = self._materialised()
+        if stop <= self._free_stop:
+            key = need.tobytes()
+            fits = self._ok.get(key)
+            if fits is None:
+                fits = np.asarray((materialised >= need[:, None]).all(axis=0), dtype=np.bool_)
+                self._ok[key] = fits
+            return fits[first - self.first : stop - self.first]
         return np.asarray((self.free(first, stop) >= need[:, None]).all(axis=0), dtype=np.bool_)
 
     def min_free(self, first: int, stop: int) -> NDArray[np.int64]:
@@ -381,7 +427,13 @@ class _PoolSearch:
         return result
 
     def hold(self, first: int, stop: int, amounts: Amounts) -> None:
-        self.holds.append((first, stop, amounts.as_array()))
+        values = amounts.as_array()
+        self.holds.append((first, stop, values))
+        if self._free is not None:
+            lo, hi = max(first, self.first), min(stop, self._free_stop)
+            if hi > lo:
+                self._free[:, lo - self.first : hi - self.first] -= values[:, None]
+        self._ok.clear()
 
 
 def _searches(

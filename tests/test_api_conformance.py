@@ -265,11 +265,22 @@ def test_start_window_is_honoured(broker: TestClient) -> None:
 
 
 def test_every_component_url_resolves(broker: TestClient) -> None:
-    item = offer(broker, storage_and_data_request())["offers"][0]
-    for component in [item["executable"], item["compute"], *item["storage"], *item["data"]]:
-        got = broker.get(component["meta"]["url"], headers={"Accept": "application/json"})
-        assert got.status_code == 200
-        assert got.json()["meta"]["uuid"] == component["meta"]["uuid"]
+    """In every offer of the set (the later ones are written from the first one's document)."""
+    offers = offer(broker, storage_and_data_request())["offers"]
+    assert len(offers) >= 2
+    seen: set[str] = set()
+    for item in offers:
+        stored = broker.get(item["meta"]["url"], headers={"Accept": "application/json"}).json()
+        assert stored["meta"].pop("modified") == item["meta"]["created"]
+        assert stored == item, "an offer reads back as it was answered"
+        for component in [item["executable"], item["compute"], *item["storage"], *item["data"]]:
+            got = broker.get(component["meta"]["url"], headers={"Accept": "application/json"})
+            assert got.status_code == 200
+            assert got.json()["meta"]["uuid"] == component["meta"]["uuid"]
+            assert component["meta"]["uuid"] not in seen
+            seen.add(component["meta"]["uuid"])
+        assert item["data"][0]["storage"] == item["storage"][0]["meta"]["uuid"]
+        assert item["storage"][0]["data"] == [item["data"][0]["meta"]["uuid"]]
 
 
 # -- accept / reject / expire / cancel (35-44) ------------------------------------------------------

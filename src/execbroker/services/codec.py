@@ -14,6 +14,7 @@ from execbroker.model.components import Meta, OfferSet, Option, OptionKind, Sess
 from execbroker.model.phases import SessionPhase, client_options
 from execbroker.store.records import OfferSetRecord, SessionRecord
 from execbroker.wire.dialects import Dialect, get_codec
+from execbroker.wire.dialects.encoding import OfferChanges
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -36,6 +37,10 @@ class StoredCodec:
         if session.volumes or (session.compute is not None and session.compute.volumes):
             return self._codec.encode_session(session, extras=True), False
         return self._codec.encode_session(session), True
+
+    def restamp(self, template: dict[str, Any], changes: OfferChanges) -> dict[str, Any]:
+        """Another offer's body from an exact one (see ``Writer.restamp``): same kind of document."""
+        return self._codec.restamp_session(template, changes)
 
     def offerset_body(self, offerset: OfferSet) -> dict[str, Any]:
         shell = OfferSet(meta=offerset.meta, result=offerset.result, description=offerset.description)

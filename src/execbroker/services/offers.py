@@ -36,6 +36,7 @@ from execbroker.model.components import (
     StorageKind,
     Window,
 )
+from execbroker.model.ids import uuid7
 from execbroker.model.messages import (
     DEFAULTED,
     Level,
@@ -54,6 +55,8 @@ from execbroker.store.ledger import Ledger
 from execbroker.store.offersets import insert_offersets
 from execbroker.store.records import Hold, OfferSetRecord, SessionRecord
 from execbroker.store.sessions import due_offers, record_events
+from execbroker.wire.dialects import Dialect
+from execbroker.wire.dialects.encoding import OfferChanges
 
 GIB = 1024**3
 
@@ -118,7 +121,7 @@ class Answer:
 
 
 def new_uuid() -> uuidlib.UUID:
-    return uuidlib.uuid4()
+    return uuid7()
 
 
 class OfferService:
@@ -214,7 +217,7 @@ class OfferService:
                 offerset = item.offerset()
                 if item.slot_request is None:
                     offerset.result = Result.NO
-                    self._store(rows, offerset, [], [], item.dialect, item.owner)
+                    self._store(rows, offerset, item.dialect, item.owner)
                     answers.append(Answer(offerset, item.dialect))
                     continue
                 plan = generate_for(self.capacity, profiles, item.slot_request, item.now)
@@ -333,41 +336,83 @@ class OfferService:
         if not plan.slots:
             offerset.result = Result.NO
             offerset.meta.messages.extend(plan.reasons)
-            self._store(rows, offerset, [], [], dialect, owner)
+            self._store(rows, offerset, dialect, owner)
             return Answer(offerset, dialect)
         offerset.result = Result.YES
         expires = now + self.capacity.offer_lifetime
-        offers: list[Session] = []
-        holds: list[Hold] = []
-        for position, slot in enumerate(plan.slots):
-            offer = self._offer(item.prototype, slot, position, offerset, base_url, now, expires)
-            offers.append(offer)
-            holds.append(
-                Hold(
-                    pool=slot.pool,
-                    session_uuid=str(offer.meta.uuid),
-                    start=slot.preparing_start.timestamp(),
-                    end=slot.release_end.timestamp(),
-                    cores=slot.amounts.cores,
-                    memory=slot.amounts.memory,
-                    storage=slot.amounts.storage,
-                    gpus=slot.amounts.gpus,
-                )
-            )
+        record = self._store(rows, offerset, dialect, owner)
+        first = self._offer(item.prototype, plan.slots[0], 0, offerset, base_url, now, expires)
         accepted = None
         if item.direct:
-            accepted = offers[0]
+            accepted = first
             accepted.phase = SessionPhase.ACCEPTED
             accepted.expires = None
             accepted.meta.options = session_options(SessionPhase.ACCEPTED)
             rows.events.append(
                 (str(accepted.meta.uuid), now.timestamp(), None, SessionPhase.ACCEPTED, "direct", None)
             )
-        offerset.offers = offers
-        bodies = self._store(rows, offerset, offers, plan.slots, dialect, owner)
+        body, exact = self.codec.offer_body(first)
+        index = _component_index(first)
+        until = expires.timestamp()
+        self._add_offer(rows, record, 0, plan.slots[0], first.phase, body, index, until)
+        bodies = [body]
+        # The other offers differ from the first only in identities, schedule and amounts. When the
+        # first one's document is exact v1.0 (what the answer is written in), write them from it;
+        # otherwise build each as a session and encode it.
+        restamp = exact and not item.direct and dialect == Dialect.V1_0.value
+        offers = [first]
+        for position, slot in enumerate(plan.slots[1:], start=1):
+            if restamp:
+                renames = {str(first.meta.uuid): str(new_uuid())}
+                renames.update((uuid, str(new_uuid())) for uuid, _ in index)
+                changes = OfferChanges(
+                    renames=renames,
+                    name=_offer_name(offerset, position),
+                    schedule=_schedule(slot),
+                    cores=slot.amounts.cores if first.compute is not None else None,
+                    memory=slot.amounts.memory if first.compute is not None else None,
+                    storage_sizes=_storage_shares(item.prototype.storage, slot.amounts.storage),
+                )
+                body = self.codec.restamp(bodies[0], changes)
+                self._add_offer(
+                    rows,
+                    record,
+                    position,
+                    slot,
+                    SessionPhase.OFFERED,
+                    body,
+                    [(renames[uuid], family) for uuid, family in index],
+                    until,
+                )
+            else:
+                offer = self._offer(item.prototype, slot, position, offerset, base_url, now, expires)
+                offers.append(offer)
+                body, exact = self.codec.offer_body(offer)
+                self._add_offer(
+                    rows, record, position, slot, offer.phase, body, _component_index(offer), until
+                )
+            bodies.append(body)
+        holds = [
+            Hold(
+                pool=slot.pool,
+                session_uuid=session.uuid,
+                start=slot.preparing_start.timestamp(),
+                end=slot.release_end.timestamp(),
+                cores=slot.amounts.cores,
+                memory=slot.amounts.memory,
+                storage=slot.amounts.storage,
+                gpus=slot.amounts.gpus,
+            )
+            for slot, session in zip(plan.slots, rows.sessions[-len(plan.slots) :], strict=True)
+        ]
         self.ledger.apply_holds(holds)
         rows.holds.extend(holds)
-        return Answer(offerset, dialect, accepted, bodies)
+        if restamp:
+            # The answer is the v1.0 documents; no session objects were built for offers 2..n.
+            return Answer(offerset, dialect, accepted, bodies)
+        offerset.offers = offers
+        documents = bodies if exact and dialect == Dialect.V1_0.value else None
+        return Answer(offerset, dialect, accepted, documents)
 
     def _offer(
         self,
@@ -382,18 +427,13 @@ class OfferService:
         offer = _clone(prototype)
         offer.meta = Meta(
             uuid=new_uuid(),
-            name=f"{offerset.meta.name}-offer-{position}" if offerset.meta.name else None,
+            name=_offer_name(offerset, position),
             created=now,
         )
         offer.meta.url = f"{base_url}/sessions/{offer.meta.uuid}"
         offer.phase = SessionPhase.OFFERED
         offer.expires = expires
-        release_start = slot.start + slot.duration
-        schedule = Schedule(
-            preparing=Step(slot.preparing_start, slot.start - slot.preparing_start),
-            available=Window(Interval(slot.start), slot.duration),
-            releasing=Step(release_start, slot.release_end - release_start),
-        )
+        schedule = _schedule(slot)
         offer.schedule = schedule
         families: list[tuple[list[object], Family]] = []
         for component, family in (
@@ -416,8 +456,10 @@ class OfferService:
             for mount in offer.compute.volumes:
                 mount.meta = Meta(uuid=new_uuid(), name=mount.meta.name, created=now)
                 mount.meta.url = f"{base_url}/{Family.VOLUME.value}/{mount.meta.uuid}"
-        self._share_storage(offer.storage, slot.amounts.storage)
-        for storage in offer.storage:
+        for storage, share in zip(
+            offer.storage, _storage_shares(offer.storage, slot.amounts.storage), strict=True
+        ):
+            storage.size = MinMax(share, share)
             storage.data = []
         for index, data in enumerate(offer.data):
             if index in prototype.links:
@@ -429,80 +471,90 @@ class OfferService:
         ]
         return offer
 
-    @staticmethod
-    def _share_storage(storage: list[Storage], granted: int) -> None:
-        """Give each storage resource its minimum, then the rest in order up to each maximum."""
-        left = granted
-        mins = [(s.size.min if s.size and s.size.min else 1) for s in storage]
-        shares = list(mins)
-        left -= sum(mins)
-        for index, item in enumerate(storage):
-            cap = item.size.max if item.size and item.size.max else mins[index]
-            extra = max(0, min(left, cap - shares[index]))
-            shares[index] += extra
-            left -= extra
-        for item, share in zip(storage, shares, strict=True):
-            item.size = MinMax(share, share)
-
-    def _store(
-        self,
-        rows: _Rows,
-        offerset: OfferSet,
-        offers: list[Session],
-        slots: list[Slot],
-        dialect: str,
-        owner: str,
-    ) -> list[dict[str, Any]] | None:
-        """Add the rows of an offer set; returns the offers' v1.0 documents if they are exact."""
-        created = (offerset.meta.created or utcnow()).timestamp()
-        exact: list[dict[str, Any]] | None = []
+    def _store(self, rows: _Rows, offerset: OfferSet, dialect: str, owner: str) -> OfferSetRecord:
+        """Add the row of an offer set (its offers are added one by one with :meth:`_add_offer`)."""
         record = OfferSetRecord(
             uuid=str(offerset.meta.uuid),
-            created=created,
+            created=(offerset.meta.created or utcnow()).timestamp(),
             owner=owner,
             dialect=dialect,
             result=(offerset.result or Result.NO).value,
             body=self.codec.offerset_body(offerset),
         )
-        sessions: list[SessionRecord] = []
-        components: list[tuple[str, str, str]] = []
-        for position, (offer, slot) in enumerate(zip(offers, slots, strict=True)):
-            uuid = str(offer.meta.uuid)
-            accepted = offer.phase == SessionPhase.ACCEPTED
-            body, reusable = self.codec.offer_body(offer)
-            if exact is not None and reusable:
-                exact.append(body)
-            else:
-                exact = None
-            sessions.append(
-                SessionRecord(
-                    uuid=uuid,
-                    offerset_uuid=record.uuid,
-                    position=position,
-                    created=created,
-                    modified=created,
-                    owner=owner,
-                    dialect=dialect,
-                    phase=offer.phase,
-                    body=body,
-                    expires=offer.expires.timestamp() if offer.expires else None,
-                    due=created if accepted else None,
-                    pool=slot.pool,
-                    prepare_at=slot.preparing_start.timestamp(),
-                    start_at=slot.start.timestamp(),
-                    end_at=(slot.start + slot.duration).timestamp(),
-                    release_end_at=slot.release_end.timestamp(),
-                )
-            )
-            for component in offer.components():
-                components.append((str(component.meta.uuid), uuid, _family(component)))
-            if offer.compute is not None:
-                for mount in offer.compute.volumes:
-                    components.append((str(mount.meta.uuid), uuid, Family.VOLUME.value))
         rows.offersets.append(record)
-        rows.sessions.extend(sessions)
-        rows.components.extend(components)
-        return exact
+        return record
+
+    @staticmethod
+    def _add_offer(
+        rows: _Rows,
+        offerset: OfferSetRecord,
+        position: int,
+        slot: Slot,
+        phase: SessionPhase,
+        body: dict[str, Any],
+        components: list[tuple[str, str]],
+        expires: float,
+    ) -> None:
+        """Add the rows of one offer: the session and its component index."""
+        uuid = body["meta"]["uuid"]
+        created = offerset.created
+        accepted = phase == SessionPhase.ACCEPTED
+        rows.sessions.append(
+            SessionRecord(
+                uuid=uuid,
+                offerset_uuid=offerset.uuid,
+                position=position,
+                created=created,
+                modified=created,
+                owner=offerset.owner,
+                dialect=offerset.dialect,
+                phase=phase,
+                body=body,
+                expires=None if accepted else expires,
+                due=created if accepted else None,
+                pool=slot.pool,
+                prepare_at=slot.preparing_start.timestamp(),
+                start_at=slot.start.timestamp(),
+                end_at=(slot.start + slot.duration).timestamp(),
+                release_end_at=slot.release_end.timestamp(),
+            )
+        )
+        rows.components.extend((component, uuid, family) for component, family in components)
+
+
+def _offer_name(offerset: OfferSet, position: int) -> str | None:
+    return f"{offerset.meta.name}-offer-{position}" if offerset.meta.name else None
+
+
+def _schedule(slot: Slot) -> Schedule:
+    release_start = slot.start + slot.duration
+    return Schedule(
+        preparing=Step(slot.preparing_start, slot.start - slot.preparing_start),
+        available=Window(Interval(slot.start), slot.duration),
+        releasing=Step(release_start, slot.release_end - release_start),
+    )
+
+
+def _storage_shares(storage: list[Storage], granted: int) -> list[int]:
+    """Give each storage resource its minimum, then the rest in order up to each maximum."""
+    left = granted
+    mins = [(s.size.min if s.size and s.size.min else 1) for s in storage]
+    shares = list(mins)
+    left -= sum(mins)
+    for index, item in enumerate(storage):
+        cap = item.size.max if item.size and item.size.max else mins[index]
+        extra = max(0, min(left, cap - shares[index]))
+        shares[index] += extra
+        left -= extra
+    return shares
+
+
+def _component_index(offer: Session) -> list[tuple[str, str]]:
+    """(uuid, family) of every component of an offer, volume mounts included, in document order."""
+    out = [(str(c.meta.uuid), _family(c)) for c in offer.components()]
+    if offer.compute is not None:
+        out.extend((str(m.meta.uuid), Family.VOLUME.value) for m in offer.compute.volumes)
+    return out
 
 
 def _copy_schedule(schedule: Schedule) -> Schedule:

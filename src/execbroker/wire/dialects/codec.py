@@ -6,7 +6,7 @@ from typing import Any
 
 from execbroker.model.components import ExecutionRequest, OfferSet, Session, Update
 from execbroker.wire.dialects import decoding
-from execbroker.wire.dialects.encoding import Style, Writer
+from execbroker.wire.dialects.encoding import OfferChanges, Style, Writer
 
 
 class Codec:
@@ -45,6 +45,10 @@ class Codec:
 
     def encode_session(self, session: Session, *, extras: bool = False) -> dict[str, Any]:
         return Writer(self.style, extras).session(session)
+
+    def restamp_session(self, template: dict[str, Any], changes: OfferChanges) -> dict[str, Any]:
+        """See :meth:`Writer.restamp` (the template must have been written by this codec)."""
+        return Writer(self.style).restamp(template, changes)
 
     def encode_update(self, update: Update, *, extras: bool = False) -> dict[str, Any]:
         return Writer(self.style, extras).update(update)

@@ -79,6 +79,22 @@ def _drop_empty(doc: dict[str, Any]) -> dict[str, Any]:
 _CONTAINERS = (list, dict)
 
 
+@dataclass(frozen=True, slots=True)
+class OfferChanges:
+    """How one offer of a set differs from another (see :meth:`Writer.restamp`)."""
+
+    #: Each uuid of the template (session and components) to the new offer's.
+    renames: dict[str, str]
+    #: The session's name (``None``: no name).
+    name: str | None
+    schedule: Schedule
+    #: Granted cores and memory (``None``: leave the template's).
+    cores: int | None
+    memory: int | None
+    #: Granted size of each storage resource, in order.
+    storage_sizes: list[int]
+
+
 class Writer:
     """Writes model objects in one style; ``extras`` adds the superset fields our own store needs."""
 
@@ -344,6 +360,69 @@ class Writer:
                 out["costs"] = [dict(c) for c in session.costs]
             if session.metrics:
                 out["metrics"] = [dict(m) for m in session.metrics]
+        return out
+
+    def restamp(self, template: dict[str, Any], changes: OfferChanges) -> dict[str, Any]:
+        """Another offer written from an encoded one: new identities, schedule and amounts.
+
+        ``template`` is an offer written by :meth:`session` (nested metadata only). The result is what
+        :meth:`session` writes for a copy of that offer with those changes (a test holds the two
+        equal), at a fraction of the cost: only the blocks that differ are new, and one schedule block
+        is shared by the session and its components.
+        """
+        if not self.style.nested_meta:
+            raise ValueError(f"restamp needs a nested-meta style, not {self.style}")
+        renames, cores, memory = changes.renames, changes.cores, changes.memory
+        block = self.schedule(changes.schedule)
+        out = self._stamp(template, renames, block)
+        if changes.name is None:
+            out["meta"].pop("name", None)
+        else:
+            out["meta"]["name"] = changes.name
+        if "executable" in template:
+            out["executable"] = self._stamp(template["executable"], renames, block)
+        key = self.style.compute_key
+        if key in template:
+            compute = self._stamp(template[key], renames, block)
+            if cores is not None:
+                compute["cores"] = {"min": cores, "max": cores}
+            if memory is not None:
+                compute["memory"] = {"min": memory, "max": memory}
+            out[key] = compute
+        if "storage" in template:
+            stores = []
+            for entry, size in zip(template["storage"], changes.storage_sizes, strict=True):
+                store = self._stamp(entry, renames, block)
+                store["size"] = {"min": size, "max": size}
+                if "data" in entry:
+                    store["data"] = [renames[uuid] for uuid in entry["data"]]
+                stores.append(store)
+            out["storage"] = stores
+        if "data" in template:
+            items = []
+            for entry in template["data"]:
+                item = self._stamp(entry, renames, block)
+                if "storage" in entry:
+                    item["storage"] = renames[entry["storage"]]
+                items.append(item)
+            out["data"] = items
+        return out
+
+    @staticmethod
+    def _stamp(block: dict[str, Any], renames: dict[str, str], schedule: dict[str, Any]) -> dict[str, Any]:
+        out = dict(block)
+        meta = dict(block["meta"])
+        old = meta["uuid"]
+        new = renames[old]
+        meta["uuid"] = new
+        url = meta.get("url")
+        if url is not None:
+            if not url.endswith(old):
+                raise ValueError(f"the url {url} does not end with its uuid {old}")
+            meta["url"] = url[: len(url) - len(old)] + new
+        out["meta"] = meta
+        if "schedule" in block:
+            out["schedule"] = schedule
         return out
 
     def offerset(self, offerset: OfferSet) -> dict[str, Any]:

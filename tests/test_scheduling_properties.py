@@ -277,3 +277,72 @@ def test_add_then_remove_returns_to_the_previous_state(
     for item in items:
         single.add_booking(item)
     assert single == before
+
+
+# -- the search's own copy of free capacity ---------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    bookings=st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(1, 600), st.integers(0, 3), st.integers(0, 3)),
+        max_size=12,
+    ),
+    holds=st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(1, 900), st.integers(0, 4), st.integers(0, 4)),
+        max_size=6,
+    ),
+    span=st.integers(1, 3000),
+    looks=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 400)), min_size=1, max_size=8),
+    need=st.tuples(st.integers(0, 10), st.integers(0, 10)),
+)
+def test_search_free_capacity_matches_a_fresh_count(
+    bookings: list[tuple[int, int, int, int]],
+    holds: list[tuple[int, int, int, int]],
+    span: int,
+    looks: list[tuple[int, int]],
+    need: tuple[int, int],
+) -> None:
+    """Free capacity and "need fits" of a search, read before and after each of its own holds, and
+    inside, across and beyond the part it copies (1024 slots), equal a count from scratch."""
+    import numpy as np
+
+    from execbroker.scheduling.offers import _PoolSearch
+
+    grid = Grid(timedelta(minutes=1))
+    totals = Amounts(cores=10, memory=10, storage=0)
+    at = [T0 + timedelta(minutes=m) for m in range(0, 4000)]
+    profile = Profile.from_bookings(
+        totals,
+        T0,
+        grid.resolution,
+        timedelta(days=3),
+        [Booking(at[s], at[s + n], Amounts(c, m, 0)) for s, n, c, m in bookings],
+    )
+    first = grid.floor(T0)
+    stop = first + span
+    search = _PoolSearch("p", 0, profile, totals, np.zeros(4, dtype=np.int64), first, stop)
+    wanted = np.array([need[0], need[1], 0, 0], dtype=np.int64)
+    expected = np.zeros((4, span), dtype=np.int64)
+    expected[0], expected[1] = 10, 10
+    for s, n, c, m in bookings:
+        lo, hi = min(s, span), min(s + n, span)
+        expected[0, lo:hi] -= c
+        expected[1, lo:hi] -= m
+
+    def compare() -> None:
+        for offset, length in looks:
+            lo = min(offset, span - 1)
+            hi = min(lo + max(length, 1), span)
+            got = search.free(first + lo, first + hi)
+            assert (got == expected[:, lo:hi]).all()
+            fits = search.ok(wanted, first + lo, first + hi)
+            assert (fits == (expected[:, lo:hi] >= wanted[:, None]).all(axis=0)).all()
+
+    compare()
+    for s, n, c, m in holds:
+        lo, hi = min(s, span), min(s + n, span)
+        search.hold(first + s, first + min(s + n, span), Amounts(c, m, 0))
+        expected[0, lo:hi] -= c
+        expected[1, lo:hi] -= m
+        compare()

@@ -378,7 +378,8 @@ class _PoolSearch:
         self.holds: list[tuple[int, int, NDArray[np.int64]]] = []
         self._free: NDArray[np.int64] | None = None
         self._free_stop = first
-        self._ok: dict[bytes, NDArray[np.bool_]] = {}
+        #: need (as bytes) -> (need, does it fit at each materialised slot)
+        self._ok: dict[bytes, tuple[NDArray[np.int64], NDArray[np.bool_]]] = {}
 
     def _materialised(self) -> NDArray[np.int64]:
         if self._free is None:
@@ -415,10 +416,12 @@ class _PoolSearch:
         materialised = self._materialised()
         if stop <= self._free_stop:
             key = need.tobytes()
-            fits = self._ok.get(key)
-            if fits is None:
+            cached = self._ok.get(key)
+            if cached is None:
                 fits = np.asarray((materialised >= need[:, None]).all(axis=0), dtype=np.bool_)
-                self._ok[key] = fits
+                self._ok[key] = (need, fits)
+            else:
+                fits = cached[1]
             return fits[first - self.first : stop - self.first]
         return np.asarray((self.free(first, stop) >= need[:, None]).all(axis=0), dtype=np.bool_)
 
@@ -430,10 +433,13 @@ class _PoolSearch:
         values = amounts.as_array()
         self.holds.append((first, stop, values))
         if self._free is not None:
-            lo, hi = max(first, self.first), min(stop, self._free_stop)
+            lo, hi = max(first, self.first) - self.first, min(stop, self._free_stop) - self.first
             if hi > lo:
-                self._free[:, lo - self.first : hi - self.first] -= values[:, None]
-        self._ok.clear()
+                changed = self._free[:, lo:hi]
+                changed -= values[:, None]
+                # Only the held slots can have stopped fitting: recompute just those.
+                for need, fits in self._ok.values():
+                    fits[lo:hi] = (changed >= need[:, None]).all(axis=0)
 
 
 def _searches(
@@ -613,6 +619,10 @@ class _Chooser:
             return
         before = grid.slots(req.preparation)
         width = before + grid.slots(duration + req.release)
+        # Most often the first candidate fits: one look at its slots settles it.
+        if search.ok(need, lo - before, lo - before + width).all():
+            yield grid.instant(lo)
+            lo += 1
         # Candidates are examined in chunks that grow fourfold: the first feasible start is usually
         # near the front, so a 7-day window rarely costs more than a short one.
         chunk = _FIRST_CHUNK

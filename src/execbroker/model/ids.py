@@ -31,8 +31,7 @@ def _random_bits() -> int:
         return int.from_bytes(_buffer[start : start + 10])
 
 
-def uuid7() -> uuid.UUID:
-    """A new version-7 UUID: 48 bits of Unix time in ms, then 74 random bits."""
+def _uuid7_int() -> int:
     millis = time.time_ns() // 1_000_000
     rand = _random_bits()
     value = (millis & 0xFFFF_FFFF_FFFF) << 80
@@ -40,4 +39,15 @@ def uuid7() -> uuid.UUID:
     value |= ((rand >> 62) & 0xFFF) << 64  # rand_a: 12 bits
     value |= 0b10 << 62  # variant
     value |= rand & 0x3FFF_FFFF_FFFF_FFFF  # rand_b: 62 bits
-    return uuid.UUID(int=value)
+    return value
+
+
+def uuid7() -> uuid.UUID:
+    """A new version-7 UUID: 48 bits of Unix time in ms, then 74 random bits."""
+    return uuid.UUID(int=_uuid7_int())
+
+
+def uuid7_text() -> str:
+    """:func:`uuid7` as its canonical lowercase text, without building the object."""
+    h = f"{_uuid7_int():032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

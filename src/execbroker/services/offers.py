@@ -36,7 +36,7 @@ from execbroker.model.components import (
     StorageKind,
     Window,
 )
-from execbroker.model.ids import uuid7
+from execbroker.model.ids import uuid7, uuid7_text
 from execbroker.model.messages import (
     DEFAULTED,
     Level,
@@ -363,8 +363,8 @@ class OfferService:
         offers = [first]
         for position, slot in enumerate(plan.slots[1:], start=1):
             if restamp:
-                renames = {str(first.meta.uuid): str(new_uuid())}
-                renames.update((uuid, str(new_uuid())) for uuid, _ in index)
+                renames = {bodies[0]["meta"]["uuid"]: uuid7_text()}
+                renames.update((uuid, uuid7_text()) for uuid, _ in index)
                 changes = OfferChanges(
                     renames=renames,
                     name=_offer_name(offerset, position),

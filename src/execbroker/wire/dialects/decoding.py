@@ -105,7 +105,9 @@ _FAMILY_NAMES: dict[type[Enum], str] = {
 
 def pointer(parent: str, key: str | int) -> str:
     """Extend a JSON pointer (RFC 6901); the root is the empty string."""
-    token = str(key).replace("~", "~0").replace("/", "~1")
+    token = key if type(key) is str else str(key)
+    if "~" in token or "/" in token:
+        token = token.replace("~", "~0").replace("/", "~1")
     return f"{parent}/{token}"
 
 

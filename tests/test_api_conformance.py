@@ -266,8 +266,13 @@ def test_start_window_is_honoured(broker: TestClient) -> None:
 
 def test_every_component_url_resolves(broker: TestClient) -> None:
     """In every offer of the set (the later ones are written from the first one's document)."""
-    offers = offer(broker, storage_and_data_request())["offers"]
+    answer = offer(broker, storage_and_data_request())
+    offers = answer["offers"]
     assert len(offers) >= 2
+    again = broker.get(answer["meta"]["url"], headers={"Accept": "application/json"}).json()
+    for item in again["offers"]:
+        assert item["meta"].pop("modified") == item["meta"]["created"]
+    assert again == answer, "the offer set reads back as it was answered"
     seen: set[str] = set()
     for item in offers:
         stored = broker.get(item["meta"]["url"], headers={"Accept": "application/json"}).json()

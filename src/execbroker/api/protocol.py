@@ -15,7 +15,7 @@ from execbroker.api.responses import (
     encode_session,
     media_for,
 )
-from execbroker.model.components import Family, OfferSet, Result
+from execbroker.model.components import Family, Result
 from execbroker.model.phases import SessionPhase
 from execbroker.services.errors import ServiceError
 from execbroker.store.records import SessionRecord
@@ -97,10 +97,9 @@ async def _offer_request(request: Request, endpoint_dialect: Dialect, direct: bo
         return document(request, body, status=303, headers={"Location": location})
     offerset = answer.offerset
     location = f"{base_url(request)}/offersets/{offerset.meta.uuid}"
-    if out is Dialect.V1_0 and answer.v10_offers is not None:
-        # The offers were written in exact v1.0 for the store already: answer with the same documents.
-        shell = OfferSet(meta=offerset.meta, result=offerset.result, description=offerset.description)
-        body = encode_offerset(shell, out)
+    if out is Dialect.V1_0 and answer.v10_offers is not None and answer.v10_shell is not None:
+        # The set and its offers were written in exact v1.0 for the store already: answer with them.
+        body = dict(answer.v10_shell)
         body["offers"] = answer.v10_offers
     else:
         body = encode_offerset(offerset, out)

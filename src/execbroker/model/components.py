@@ -9,15 +9,18 @@ Kinds are internal enums: URIs are a matter for :mod:`execbroker.wire`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from execbroker.model.messages import Message
 from execbroker.model.phases import ComponentPhase, ConnectorStatus, SessionPhase
 from execbroker.model.times import Interval
+
+T = TypeVar("T")
 
 
 class Family(StrEnum):
@@ -286,3 +289,19 @@ class Update:
     value: Any = None
     delta: int | None = None
     units: str | None = None
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def shallow_copy(obj: T) -> T:
+    """A shallow copy of a model dataclass (several times cheaper than ``copy.copy`` on slotted classes)."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(obj))  # type: ignore[arg-type]
+        _FIELD_NAMES[cls] = names
+    new = object.__new__(cls)
+    for name in names:
+        object.__setattr__(new, name, getattr(obj, name))
+    return new

@@ -43,6 +43,8 @@ class StoredCodec:
         return self._codec.restamp_session(template, changes)
 
     def offerset_body(self, offerset: OfferSet) -> dict[str, Any]:
+        """The stored body of an offer set without its offers (the v1.0 writer adds no extras to it,
+        so it is also the set's exact v1.0 document)."""
         shell = OfferSet(meta=offerset.meta, result=offerset.result, description=offerset.description)
         return self._codec.encode_offerset(shell, extras=True)
 

@@ -7,7 +7,6 @@ scheduling (which slots are free?) -> store (holds + offers, atomically).
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import math
 import uuid as uuidlib
@@ -35,6 +34,7 @@ from execbroker.model.components import (
     Storage,
     StorageKind,
     Window,
+    shallow_copy,
 )
 from execbroker.model.ids import uuid7, uuid7_text
 from execbroker.model.messages import (
@@ -118,6 +118,8 @@ class Answer:
     accepted: Session | None = None
     #: The exact v1.0 documents of the offers, when they were already written for the store.
     v10_offers: list[dict[str, Any]] | None = None
+    #: With ``v10_offers``: the offer set's own v1.0 document (without its offers), as stored.
+    v10_shell: dict[str, Any] | None = None
 
 
 def new_uuid() -> uuidlib.UUID:
@@ -409,10 +411,11 @@ class OfferService:
         rows.holds.extend(holds)
         if restamp:
             # The answer is the v1.0 documents; no session objects were built for offers 2..n.
-            return Answer(offerset, dialect, accepted, bodies)
+            return Answer(offerset, dialect, accepted, bodies, record.body)
         offerset.offers = offers
-        documents = bodies if exact and dialect == Dialect.V1_0.value else None
-        return Answer(offerset, dialect, accepted, documents)
+        if exact and dialect == Dialect.V1_0.value:
+            return Answer(offerset, dialect, accepted, bodies, record.body)
+        return Answer(offerset, dialect, accepted)
 
     def _offer(
         self,
@@ -572,15 +575,15 @@ def _clone(prototype: Session) -> Session:
     Much cheaper than ``copy.deepcopy``: kind-specific ``spec`` data is shared, because nothing
     changes it while offers are made (each offer is encoded into its own stored body).
     """
-    offer = copy.copy(prototype)
+    offer = shallow_copy(prototype)
     if prototype.executable is not None:
-        offer.executable = copy.copy(prototype.executable)
+        offer.executable = shallow_copy(prototype.executable)
     if prototype.compute is not None:
-        compute = copy.copy(prototype.compute)
-        compute.volumes = [copy.copy(m) for m in prototype.compute.volumes]
+        compute = shallow_copy(prototype.compute)
+        compute.volumes = [shallow_copy(m) for m in prototype.compute.volumes]
         offer.compute = compute
-    offer.storage = [copy.copy(s) for s in prototype.storage]
-    offer.data = [copy.copy(d) for d in prototype.data]
+    offer.storage = [shallow_copy(s) for s in prototype.storage]
+    offer.data = [shallow_copy(d) for d in prototype.data]
     offer.volumes = list(prototype.volumes)
     offer.connectors = []
     return offer

@@ -4,10 +4,12 @@ One server process (uvicorn, one worker, SQLite), JSON, concurrency 32 (wrk), wi
 and 100 000 live reservations preloaded in the ledger, and the same server's trivial endpoint
 (GET /healthz) as the baseline, measured in the same run. Run:
 
-    python benchmarks/offers_http.py [--duration 10] [--sizes 0,1000,10000,100000]
+    python benchmarks/offers_http.py [--duration 10] [--rounds 3] [--sizes 0,1000,10000,100000]
 
-Needs ``wrk`` (Debian package). Prints one table; the ratio column is offer throughput over the
-trivial endpoint's.
+Needs ``wrk`` (Debian package). Each size is measured in alternating rounds (trivial, offers, trivial,
+...) and the medians are printed, one table; the ratio column is offer throughput over the trivial
+endpoint's. Offers are held for their lifetime (300 s), so every offer request of the run adds to the
+live reservations too (the last column counts them at the end).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,7 +113,16 @@ def wrk(url: str, seconds: int, script: Path | None) -> dict[str, float]:
     }
 
 
-def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[str, float], int]:
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per measure, the median over the rounds (errors: the sum)."""
+    out = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    out["errors"] = sum(r["errors"] for r in runs)
+    return out
+
+
+def run(
+    size: int, seconds: int, rounds: int, workdir: Path
+) -> tuple[dict[str, float], dict[str, float], int]:
     data = workdir / f"n{size}"
     data.mkdir()
     db_url = f"sqlite:///{data / 'execbroker.db'}"
@@ -159,11 +171,15 @@ def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[
             'wrk.headers["Accept"] = "application/json"\n'
             'wrk.headers["Prefer"] = "return=representation"\n'
         )
-        # Warm up (builds the profile from the preloaded ledger), then measure.
+        # Warm up (builds the profile from the preloaded ledger), then measure in alternating rounds
+        # (this machine's speed drifts; the median of the rounds is reported).
         httpx.post(f"{base}/requests", content=body, headers={"Content-Type": "application/json"}, timeout=60)
         wrk(f"{base}/healthz", 2, None)
-        trivial = wrk(f"{base}/healthz", seconds, None)
-        offers = wrk(f"{base}/requests", seconds, script)
+        trivials, offered = [], []
+        for _ in range(rounds):
+            trivials.append(wrk(f"{base}/healthz", seconds, None))
+            offered.append(wrk(f"{base}/requests", seconds, script))
+        trivial, offers = _median(trivials), _median(offered)
         live = httpx.get(f"{base}/platform", headers={"Accept": "application/json"}, timeout=30).json()
         held = sum(p["reservations"] for p in live["pools"])
     finally:
@@ -174,7 +190,8 @@ def run(size: int, seconds: int, workdir: Path) -> tuple[dict[str, float], dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per size (median)")
     parser.add_argument("--sizes", default="0,1000,10000,100000")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -183,7 +200,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            trivial, offers, held = run(size, args.duration, Path(tmp))
+            trivial, offers, held = run(size, args.duration, args.rounds, Path(tmp))
             rows.append((size, trivial, offers, held))
     print(
         f"{'reservations':>12} {'trivial req/s':>14} {'offers req/s':>13} {'ratio':>6} "

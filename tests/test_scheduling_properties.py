@@ -342,7 +342,7 @@ def test_search_free_capacity_matches_a_fresh_count(
     compare()
     for s, n, c, m in holds:
         lo, hi = min(s, span), min(s + n, span)
-        search.hold(first + s, first + min(s + n, span), Amounts(c, m, 0))
+        search.hold(first + s, first + min(s + n, span), np.array([c, m, 0, 0], dtype=np.int64))
         expected[0, lo:hi] -= c
         expected[1, lo:hi] -= m
         compare()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
+MICROSECOND = timedelta(microseconds=1)
+_MICRO = MICROSECOND
 
 
 def micros(instant: datetime) -> int:

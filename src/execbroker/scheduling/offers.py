@@ -45,7 +45,7 @@ from execbroker.model.times import ZERO
 from execbroker.scheduling import reasons
 from execbroker.scheduling.amounts import RESOURCES, Amounts
 from execbroker.scheduling.config import CapacityConfig, LimitsConfig, PoolConfig
-from execbroker.scheduling.grid import Grid
+from execbroker.scheduling.grid import EPOCH, MICROSECOND, Grid, micros
 from execbroker.scheduling.profile import Booking, Profile
 
 #: How many candidate starts the first chunk of a search examines (later chunks grow fourfold).
@@ -429,8 +429,8 @@ class _PoolSearch:
         result: NDArray[np.int64] = self.free(first, stop).min(axis=1)
         return result
 
-    def hold(self, first: int, stop: int, amounts: Amounts) -> None:
-        values = amounts.as_array()
+    def hold(self, first: int, stop: int, values: NDArray[np.int64]) -> None:
+        """Take ``values`` (per resource) off the slots ``[first, stop)``."""
         self.holds.append((first, stop, values))
         if self._free is not None:
             lo, hi = max(first, self.first) - self.first, min(stop, self._free_stop) - self.first
@@ -476,8 +476,33 @@ def _searches(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A slot while the chooser works: times in integer microseconds since the epoch, grid range kept."""
+
+    search: _PoolSearch
+    start: int
+    duration: int
+    #: The grid slots ``[first, stop)`` that preparation, the run and release occupy.
+    first: int
+    stop: int
+    amounts: tuple[int, ...]
+
+    @property
+    def identity(self) -> tuple[int, int, tuple[int, ...]]:
+        return (self.start, self.duration, self.amounts)
+
+
+def _us(length: timedelta) -> int:
+    return length // MICROSECOND
+
+
 class _Chooser:
-    """Picks the slots of one set, one strategy at a time, holding each before choosing the next."""
+    """Picks the slots of one set, one strategy at a time, holding each before choosing the next.
+
+    Works in integer microseconds and grid slot numbers (exactly what datetime arithmetic would give,
+    at a fraction of the cost); only the chosen slots become :class:`Slot` objects.
+    """
 
     def __init__(
         self,
@@ -492,62 +517,69 @@ class _Chooser:
         self.starts = starts
         self.grid = grid
         self.req = req
-        self.horizon_end = horizon_end
+        self.step = grid.step
+        self.preparation = _us(req.preparation)
+        self.release = _us(req.release)
+        self.duration = _us(req.duration)
+        self.horizon_end = micros(horizon_end)
+        self.exact = micros(starts.exact) if starts.exact is not None else None
+        self.before = -(-self.preparation // self.step)
         self.need = req.demand.minimum.as_array()
-        self.chosen: list[Slot] = []
-        self.taken: set[tuple[datetime, timedelta, Amounts]] = set()
+        self.chosen: list[_Candidate] = []
+        self.taken: set[tuple[int, int, tuple[int, ...]]] = set()
 
     # -------------------------------------------------------------------------------- strategies
 
     def choose(self, longest: timedelta, step: timedelta) -> list[Slot]:
-        first = self.earliest(self.need, self.req.duration, None, strict=False)
+        first = self.earliest(self.need, self.duration, None, strict=False)
         if first is None:
             return []
         self._take(first)
         later_from = first.start
+        step_us = _us(step)
         plan = ["later", "longer", "larger"]
         while len(self.chosen) < self.req.count and plan:
             strategy = plan.pop(0)
             if strategy == "later":
-                slot = self.earliest(self.need, self.req.duration, later_from + step, strict=False)
+                slot = self.earliest(self.need, self.duration, later_from + step_us, strict=False)
                 if slot is None:
-                    slot = self.earliest(self.need, self.req.duration, later_from, strict=True)
+                    slot = self.earliest(self.need, self.duration, later_from, strict=True)
                 if slot is not None:
                     later_from = slot.start
                     plan.append("later")
             elif strategy == "longer":
-                slot = self._longer(longest)
+                slot = self._longer(_us(longest))
             else:
                 slot = self._larger(first)
             if slot is not None:
                 self._take(slot)
-        return sorted(self.chosen, key=lambda slot: slot.start)
+        return [self.slot(c) for c in sorted(self.chosen, key=lambda c: c.start)]
 
     def earliest(
         self,
         need: NDArray[np.int64],
-        duration: timedelta,
-        after: datetime | None,
+        duration: int,
+        after: int | None,
         *,
         strict: bool,
         distinct: bool = True,
-    ) -> Slot | None:
+    ) -> _Candidate | None:
         """The earliest feasible new slot over all pools (ties: the pool listed first)."""
-        best: Slot | None = None
+        best: _Candidate | None = None
         for search in self.searches:  # in configuration order, so a tie keeps the first pool
             for start in self._feasible(search, need, duration, after, strict):
                 if best is not None and start >= best.start:
                     break
-                slot = self._slot(search, start, duration)
+                slot = self._candidate(search, start, duration)
                 if distinct and slot.identity in self.taken:
                     continue
                 best = slot
                 break
         return best
 
-    def _longer(self, longest: timedelta) -> Slot | None:
+    def _longer(self, longest: int) -> _Candidate | None:
         """The earliest slot of the longest duration; else the longest run at the earliest start."""
-        duration = self.req.duration
+        duration = self.duration
         if longest <= duration:
             return None
         slot = self.earliest(self.need, longest, None, strict=False)
@@ -556,34 +588,33 @@ class _Chooser:
         base = self.earliest(self.need, duration, None, strict=False, distinct=False)
         if base is None:
             return None
-        search = self._search(base.pool)
+        search = base.search
         start = base.start
-        stop = self.grid.ceil(start + duration + self.req.release)
+        stop = -(-(start + duration + self.release) // self.step)
         ok = search.ok(self.need, stop, search.stop)
         blocked = np.flatnonzero(~ok)
         run_end = stop + (int(blocked[0]) if blocked.size else ok.size)
-        room = self.grid.floor_length(self.grid.instant(run_end) - self.req.release - start)
+        room = (run_end * self.step - self.release - start) // self.step * self.step
         length = min(longest, room, self.horizon_end - start)
         if length <= duration:
             return None
-        slot = self._slot(search, start, length)
+        slot = self._candidate(search, start, length)
         return None if slot.identity in self.taken else slot
 
-    def _larger(self, first: Slot) -> Slot | None:
+    def _larger(self, first: _Candidate) -> _Candidate | None:
         """The earliest slot with every maximum granted, when slot 1 had to settle for less."""
-        pool = self._search(first.pool)
-        if (first.amounts.as_array() >= pool.upper).all():
+        if all(got >= most for got, most in zip(first.amounts, first.search.upper.tolist(), strict=True)):
             return None
-        best: Slot | None = None
+        best: _Candidate | None = None
         for search in self.searches:
             slot = self._single(search, search.upper)
             if slot is not None and (best is None or slot.start < best.start):
                 best = slot
         return best
 
-    def _single(self, search: _PoolSearch, need: NDArray[np.int64]) -> Slot | None:
-        for start in self._feasible(search, need, self.req.duration, None, False):
-            slot = self._slot(search, start, self.req.duration)
+    def _single(self, search: _PoolSearch, need: NDArray[np.int64]) -> _Candidate | None:
+        for start in self._feasible(search, need, self.duration, None, False):
+            slot = self._candidate(search, start, self.duration)
             if slot.identity not in self.taken:
                 return slot
         return None
@@ -594,34 +625,34 @@ class _Chooser:
         self,
         search: _PoolSearch,
         need: NDArray[np.int64],
-        duration: timedelta,
-        after: datetime | None,
+        duration: int,
+        after: int | None,
         strict: bool,
-    ) -> Iterator[datetime]:
+    ) -> Iterator[int]:
         """Feasible starts for ``duration`` in increasing order, from ``after`` (exclusive if ``strict``)."""
-        grid, starts, req = self.grid, self.starts, self.req
-        if starts.exact is not None:
-            start = starts.exact
+        step, starts = self.step, self.starts
+        if self.exact is not None:
+            start = self.exact
             if after is not None and (start < after or (strict and start == after)):
                 return
             if start + duration > self.horizon_end:
                 return
-            first = grid.floor(start - req.preparation)
-            stop = grid.ceil(start + duration + req.release)
+            first = (start - self.preparation) // step
+            stop = -(-(start + duration + self.release) // step)
             if (search.min_free(first, stop) >= need).all():
                 yield start
             return
         lo = starts.first
         if after is not None:
-            lo = max(lo, grid.floor(after) + 1 if strict else grid.ceil(after))
-        hi = min(starts.last, grid.floor(self.horizon_end - duration))
+            lo = max(lo, after // step + 1 if strict else -(-after // step))
+        hi = min(starts.last, (self.horizon_end - duration) // step)
         if lo > hi:
             return
-        before = grid.slots(req.preparation)
-        width = before + grid.slots(duration + req.release)
+        before = self.before
+        width = before + -(-(duration + self.release) // step)
         # Most often the first candidate fits: one look at its slots settles it.
         if search.ok(need, lo - before, lo - before + width).all():
-            yield grid.instant(lo)
+            yield lo * step
             lo += 1
         # Candidates are examined in chunks that grow fourfold: the first feasible start is usually
         # near the front, so a 7-day window rarely costs more than a short one.
@@ -633,26 +664,32 @@ class _Chooser:
             bad = np.zeros(ok.size + 1, dtype=np.int64)
             np.cumsum(~ok, out=bad[1:])
             for index in np.flatnonzero(bad[width : width + count] == bad[:count]):
-                yield grid.instant(lo + int(index))
+                yield (lo + int(index)) * step
             lo = top + 1
             chunk *= 4
 
-    def _slot(self, search: _PoolSearch, start: datetime, duration: timedelta) -> Slot:
-        req = self.req
-        preparing = start - req.preparation
-        release_end = start + duration + req.release
-        free = search.min_free(self.grid.floor(preparing), self.grid.ceil(release_end))
-        amounts = Amounts.from_array(np.minimum(search.upper, free))
-        return Slot(search.name, start, duration, preparing, release_end, amounts)
+    def _candidate(self, search: _PoolSearch, start: int, duration: int) -> _Candidate:
+        first = (start - self.preparation) // self.step
+        stop = -(-(start + duration + self.release) // self.step)
+        amounts = np.minimum(search.upper, search.min_free(first, stop)).tolist()
+        return _Candidate(search, start, duration, first, stop, tuple(amounts))
 
-    def _take(self, slot: Slot) -> None:
-        search = self._search(slot.pool)
-        search.hold(self.grid.floor(slot.preparing_start), self.grid.ceil(slot.release_end), slot.amounts)
-        self.chosen.append(slot)
-        self.taken.add(slot.identity)
+    def slot(self, candidate: _Candidate) -> Slot:
+        start = EPOCH + timedelta(microseconds=candidate.start)
+        duration = timedelta(microseconds=candidate.duration)
+        return Slot(
+            candidate.search.name,
+            start,
+            duration,
+            start - self.req.preparation,
+            start + duration + self.req.release,
+            Amounts(*candidate.amounts),
+        )
 
-    def _search(self, pool: str) -> _PoolSearch:
-        return self.by_name[pool]
+    def _take(self, candidate: _Candidate) -> None:
+        candidate.search.hold(candidate.first, candidate.stop, np.array(candidate.amounts, dtype=np.int64))
+        self.chosen.append(candidate)
+        self.taken.add(candidate.identity)
 
 
 def _hint(
@@ -672,7 +709,8 @@ def _hint(
         stop = grid.ceil(horizon_end + req.release)
         searches = _searches(profiles, pools, req, None, now, grid, first, stop)
         chooser = _Chooser(searches, starts, grid, req, horizon_end)
-        slot = chooser.earliest(chooser.need, req.duration, None, strict=False)
-        if slot is not None:
+        found = chooser.earliest(chooser.need, chooser.duration, None, strict=False)
+        if found is not None:
+            slot = chooser.slot(found)
             return reasons.earliest_start(now, slot.start, slot.pool)
     return reasons.no_start_within_horizon(now, horizon_end)

@@ -330,6 +330,31 @@ class _Starts:
         return self.exact if self.exact is not None else self.grid.instant(self.last)
 
 
+class _Fits:
+    """Whether one need fits at each materialised slot of a search; holds make a range stale, and
+    only that range is looked at again, and only when the need is asked about again."""
+
+    __slots__ = ("fits", "hi", "lo", "need")
+
+    def __init__(self, need: NDArray[np.int64], fits: NDArray[np.bool_]) -> None:
+        self.need = need
+        self.fits = fits
+        self.lo = self.hi = 0
+
+    def stale(self, lo: int, hi: int) -> None:
+        if self.hi <= self.lo:
+            self.lo, self.hi = lo, hi
+        else:
+            self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
+
+    def fresh(self, free: NDArray[np.int64]) -> NDArray[np.bool_]:
+        if self.hi > self.lo:
+            lo, hi = self.lo, self.hi
+            self.fits[lo:hi] = (free[:, lo:hi] >= self.need[:, None]).all(axis=0)
+            self.lo = self.hi = 0
+        return self.fits
+
+
 #: A search copies the free capacity of at most this many slots (4 resources x 8 bytes each) into its
 #: own array; beyond that it reads the profile afresh for every range it looks at.
 _MATERIALISE = 1024
@@ -378,8 +403,8 @@ class _PoolSearch:
         self.holds: list[tuple[int, int, NDArray[np.int64]]] = []
         self._free: NDArray[np.int64] | None = None
         self._free_stop = first
-        #: need (as bytes) -> (need, does it fit at each materialised slot)
-        self._ok: dict[bytes, tuple[NDArray[np.int64], NDArray[np.bool_]]] = {}
+        #: need (as bytes) -> does it fit at each materialised slot
+        self._ok: dict[bytes, _Fits] = {}
 
     def _materialised(self) -> NDArray[np.int64]:
         if self._free is None:
@@ -419,9 +444,9 @@ class _PoolSearch:
             cached = self._ok.get(key)
             if cached is None:
                 fits = np.asarray((materialised >= need[:, None]).all(axis=0), dtype=np.bool_)
-                self._ok[key] = (need, fits)
+                self._ok[key] = _Fits(need, fits)
             else:
-                fits = cached[1]
+                fits = cached.fresh(materialised)
             return fits[first - self.first : stop - self.first]
         return np.asarray((self.free(first, stop) >= need[:, None]).all(axis=0), dtype=np.bool_)
 
@@ -435,11 +460,9 @@ class _PoolSearch:
         if self._free is not None:
             lo, hi = max(first, self.first) - self.first, min(stop, self._free_stop) - self.first
             if hi > lo:
-                changed = self._free[:, lo:hi]
-                changed -= values[:, None]
-                # Only the held slots can have stopped fitting: recompute just those.
-                for need, fits in self._ok.values():
-                    fits[lo:hi] = (changed >= need[:, None]).all(axis=0)
+                self._free[:, lo:hi] -= values[:, None]
+                for fits in self._ok.values():
+                    fits.stale(lo, hi)
 
 
 def _searches(

@@ -67,6 +67,9 @@ def test_yaml_json_and_default_media(broker: TestClient) -> None:
     assert as_yaml.status_code == 303
     assert as_yaml.headers["content-type"].startswith("application/yaml")  # 6: no Accept -> YAML
     assert yaml.safe_load(as_yaml.text)["result"] == "YES"
+    events = list(yaml.parse(as_yaml.text))
+    assert not any(isinstance(e, yaml.AliasEvent) for e in events), "shared blocks written in full"
+    assert not any(getattr(e, "anchor", None) for e in events)
     as_json = broker.post("/requests", content=json.dumps(doc), headers=JSON)
     assert as_json.headers["content-type"].startswith("application/json")  # 4
     assert as_json.json()["result"] == "YES"

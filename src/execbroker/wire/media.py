@@ -377,13 +377,21 @@ def negotiate(accept: str | None) -> MediaType:
     return MediaType.JSON if json_q > yaml_q else MediaType.YAML
 
 
+class _PlainDumper(yaml.CSafeDumper):
+    """Writes a block that appears twice (one schedule shared by a session and its components) in
+    full each time: no ``&anchor``/``*alias`` pairs, which clients need not understand."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(doc: Any, media: MediaType) -> bytes:
     """Serialise a document (plain data, times already strings) in ``media``."""
     if media is MediaType.JSON:
         return orjson.dumps(doc)
     text = yaml.dump(
         doc,
-        Dumper=yaml.CSafeDumper,
+        Dumper=_PlainDumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,

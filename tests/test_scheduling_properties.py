@@ -166,6 +166,7 @@ def check_slot_constraints(world: World, req: SlotRequest, plan: Plan) -> None:
         assert slot.end <= world.now + world.horizon
         assert slot.preparing_start == slot.start - req.preparation
         assert slot.release_end == slot.start + slot.duration + req.release
+        assert slot.grid_slots == (grid.floor(slot.preparing_start), grid.ceil(slot.release_end))
 
 
 @settings(max_examples=160, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,9 +183,12 @@ def test_offers_never_oversell_meet_every_constraint_and_are_deterministic(data:
     assert len(plan.slots) <= req.count
     # (1) all the slots of the set together fit (they are held at the same time).
     booked = {name: profile.copy() for name, profile in world.profiles.items()}
+    by_slots = {name: profile.copy() for name, profile in world.profiles.items()}
     for slot in plan.slots:
         booked[slot.pool].add_booking(slot.booking)
+        by_slots[slot.pool].add_slots(*slot.grid_slots, slot.amounts)
     assert not any(profile.exceeds_capacity() for profile in booked.values())
+    assert by_slots == booked, "counting a slot by its grid slots is counting its booking"
     # (2) every constraint.
     check_slot_constraints(world, req, plan)
     # (3) deterministic, and the inputs are untouched.

@@ -115,6 +115,9 @@ class Slot:
     preparing_start: datetime
     release_end: datetime
     amounts: Amounts
+    #: The grid slots ``[first, stop)`` that ``[preparing_start, release_end)`` occupies, rounded
+    #: outward on the planner's grid (what a profile counts for this slot).
+    grid_slots: tuple[int, int] = field(default=(0, 0), compare=False, repr=False)
 
     @property
     def end(self) -> datetime:
@@ -707,6 +710,7 @@ class _Chooser:
             start - self.req.preparation,
             start + duration + self.req.release,
             Amounts(*candidate.amounts),
+            (candidate.first, candidate.stop),
         )
 
     def _take(self, candidate: _Candidate) -> None:

@@ -154,6 +154,15 @@ class Profile:
         self._ensure(stop)
         self._used[:, first:stop] += amounts.as_array()[:, None]
 
+    def add_slots(self, first: int, stop: int, amounts: Amounts) -> None:
+        """:meth:`add` for an interval already on this profile's grid: absolute slots ``[first, stop)``."""
+        _check_amounts(amounts)
+        first, stop = max(first, self._origin) - self._origin, stop - self._origin
+        if stop <= first:
+            return
+        self._ensure(stop)
+        self._used[:, first:stop] += amounts.as_array()[:, None]
+
     def remove(self, start: datetime, end: datetime, amounts: Amounts) -> None:
         """Undo :meth:`add`; refuses (and changes nothing) when usage would go below zero."""
         _check_amounts(amounts)

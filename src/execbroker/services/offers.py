@@ -404,6 +404,7 @@ class OfferService:
                 memory=slot.amounts.memory,
                 storage=slot.amounts.storage,
                 gpus=slot.amounts.gpus,
+                grid_slots=slot.grid_slots,
             )
             for slot, session in zip(plan.slots, rows.sessions[-len(plan.slots) :], strict=True)
         ]

@@ -161,9 +161,11 @@ class Ledger:
         """Count holds in this process's profiles only; :meth:`write_holds` must follow in the same
         transaction (a failed transaction calls :meth:`invalidate`)."""
         for h in holds:
-            self._profiles[h.pool].add(
-                _dt(h.start), _dt(h.end), Amounts(h.cores, h.memory, h.storage, h.gpus)
-            )
+            amounts = Amounts(h.cores, h.memory, h.storage, h.gpus)
+            if h.grid_slots is not None:
+                self._profiles[h.pool].add_slots(h.grid_slots[0], h.grid_slots[1], amounts)
+            else:
+                self._profiles[h.pool].add(_dt(h.start), _dt(h.end), amounts)
 
     def write_holds(self, conn: Connection, holds: Iterable[Hold]) -> None:
         """Insert holds with the next version of their pool, and bump the pool versions."""

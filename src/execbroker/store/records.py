@@ -125,3 +125,6 @@ class Hold:
     memory: int
     storage: int
     gpus: int
+    #: The same interval as grid slots ``[first, stop)`` of the capacity resolution, when the
+    #: planner already knows them (saves converting the times back).
+    grid_slots: tuple[int, int] | None = None

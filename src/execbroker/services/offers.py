@@ -36,7 +36,7 @@ from execbroker.model.components import (
     Window,
     shallow_copy,
 )
-from execbroker.model.ids import uuid7, uuid7_text
+from execbroker.model.ids import uuid7, uuid7_texts
 from execbroker.model.messages import (
     DEFAULTED,
     Level,
@@ -363,10 +363,12 @@ class OfferService:
         # otherwise build each as a session and encode it.
         restamp = exact and not item.direct and dialect == Dialect.V1_0.value
         offers = [first]
+        olds = [body["meta"]["uuid"], *(uuid for uuid, _ in index)]
+        news = uuid7_texts(len(olds) * (len(plan.slots) - 1)) if restamp else []
         for position, slot in enumerate(plan.slots[1:], start=1):
             if restamp:
-                renames = {bodies[0]["meta"]["uuid"]: uuid7_text()}
-                renames.update((uuid, uuid7_text()) for uuid, _ in index)
+                at = (position - 1) * len(olds)
+                renames = dict(zip(olds, news[at : at + len(olds)], strict=True))
                 changes = OfferChanges(
                     renames=renames,
                     name=_offer_name(offerset, position),

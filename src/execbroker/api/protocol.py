@@ -43,10 +43,30 @@ def ctx(request: Request) -> Context:
 
 
 def base_url(request: Request) -> str:
+    """The broker's own URL as the client reached it (or as configured), without a trailing slash."""
     configured = ctx(request).settings.server.base_url
     if configured:
         return configured.rstrip("/")
-    return str(request.base_url).rstrip("/")
+    scope = request.scope
+    server = scope.get("server")
+    key = (
+        scope.get("scheme"),
+        request.headers.get("host"),
+        tuple(server) if server else None,
+        scope.get("root_path"),
+    )
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = str(request.base_url).rstrip("/")
+        if len(_BASE_URLS) >= 1024:
+            _BASE_URLS.clear()
+        _BASE_URLS[key] = found
+    return found
+
+
+#: (scheme, Host header, server address, root path) -> base URL: building it is costly and the same
+#: few combinations come back on every request.
+_BASE_URLS: dict[tuple[object, ...], str] = {}
 
 
 def owner(request: Request) -> str:

@@ -22,6 +22,7 @@ strings (``result: NO`` must not become ``False``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -363,8 +364,12 @@ def _quality(ranges: list[tuple[str, float]], mime: str) -> float:
     return best[1] if best is not None else 0.0
 
 
+@functools.lru_cache(maxsize=512)
 def negotiate(accept: str | None) -> MediaType:
-    """Pick the response serialisation from an Accept header: YAML unless JSON is strictly preferred."""
+    """Pick the response serialisation from an Accept header: YAML unless JSON is strictly preferred.
+
+    Cached: clients send the same few Accept headers again and again (a refusal is not cached).
+    """
     if accept is None or not accept.strip():
         return MediaType.YAML
     ranges = _accept_ranges(accept)

@@ -364,12 +364,23 @@ def _quality(ranges: list[tuple[str, float]], mime: str) -> float:
     return best[1] if best is not None else 0.0
 
 
-@functools.lru_cache(maxsize=512)
 def negotiate(accept: str | None) -> MediaType:
     """Pick the response serialisation from an Accept header: YAML unless JSON is strictly preferred.
 
-    Cached: clients send the same few Accept headers again and again (a refusal is not cached).
+    Clients send the same few short Accept headers again and again: those answers are cached (a
+    refusal is not); a long header is worked out afresh, so it cannot fill the cache.
     """
+    if accept is not None and len(accept) > 200:
+        return _negotiate(accept)
+    return _negotiate_cached(accept)
+
+
+@functools.lru_cache(maxsize=256)
+def _negotiate_cached(accept: str | None) -> MediaType:
+    return _negotiate(accept)
+
+
+def _negotiate(accept: str | None) -> MediaType:
     if accept is None or not accept.strip():
         return MediaType.YAML
     ranges = _accept_ranges(accept)

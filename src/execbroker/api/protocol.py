@@ -48,10 +48,13 @@ def base_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     scope = request.scope
+    host = request.headers.get("host")
+    if host is not None and len(host) > 200:  # not worth caching (and must not fill the cache)
+        return str(request.base_url).rstrip("/")
     server = scope.get("server")
     key = (
         scope.get("scheme"),
-        request.headers.get("host"),
+        host,
         tuple(server) if server else None,
         scope.get("root_path"),
     )

@@ -89,7 +89,7 @@ components = Table(
     "components",
     metadata,
     Column("uuid", String(36), primary_key=True),
-    Column("session_uuid", String(36), nullable=False, index=True),
+    Column("session_uuid", String(36), nullable=False),
     Column("family", String(20), nullable=False),
 )
 

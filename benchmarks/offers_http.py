@@ -1,10 +1,11 @@
 """Offer-request throughput and latency through the HTTP API, against live reservations.
 
-One server process (uvicorn, one worker, SQLite), JSON, concurrency 32 (wrk), with 0, 1 000, 10 000
-and 100 000 live reservations preloaded in the ledger, and the same server's trivial endpoint
-(GET /healthz) as the baseline, measured in the same run. Run:
+One server process (uvicorn, one worker, SQLite unless ``--postgres`` is given), JSON, concurrency
+32 (wrk), with 0, 1 000, 10 000 and 100 000 live reservations preloaded in the ledger, and the same
+server's trivial endpoint (GET /healthz) as the baseline, measured in the same run. Run:
 
     python benchmarks/offers_http.py [--duration 10] [--rounds 3] [--sizes 0,1000,10000,100000]
+                                     [--postgres postgresql+psycopg://user@host:port/postgres]
 
 Needs ``wrk`` (Debian package). Each size is measured in alternating rounds (trivial, offers, trivial,
 ...) and the medians are printed, one table; the ratio column is offer throughput over the trivial
@@ -29,7 +30,8 @@ from pathlib import Path
 
 import httpx
 import yaml
-from sqlalchemy import insert, update
+from sqlalchemy import create_engine, insert, update
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -120,12 +122,23 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
+def fresh_database(server_url: str, size: int) -> str:
+    """An empty PostgreSQL database ``execbroker_bench_<size>`` on the server of ``server_url``."""
+    name = f"execbroker_bench_{size}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
 def run(
-    size: int, seconds: int, rounds: int, workdir: Path
+    size: int, seconds: int, rounds: int, workdir: Path, postgres: str | None
 ) -> tuple[dict[str, float], dict[str, float], int]:
     data = workdir / f"n{size}"
     data.mkdir()
-    db_url = f"sqlite:///{data / 'execbroker.db'}"
+    db_url = fresh_database(postgres, size) if postgres else f"sqlite:///{data / 'execbroker.db'}"
     now = datetime.now(UTC)
     preload(db_url, size, now)
     config = {
@@ -193,6 +206,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per size (median)")
     parser.add_argument("--sizes", default="0,1000,10000,100000")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on PostgreSQL instead of SQLite: a server URL (a fresh database is made per size)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if not shutil.which("wrk"):
@@ -200,7 +218,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            trivial, offers, held = run(size, args.duration, args.rounds, Path(tmp))
+            trivial, offers, held = run(size, args.duration, args.rounds, Path(tmp), args.postgres)
             rows.append((size, trivial, offers, held))
     print(
         f"{'reservations':>12} {'trivial req/s':>14} {'offers req/s':>13} {'ratio':>6} "

@@ -7,9 +7,8 @@
 #   EXECBROKER_TEST_DB_ONLY=sqlite        # only one database run (sqlite|postgresql)
 #   EXECBROKER_SKIP_LINT=1                # skip ruff + mypy (local partial runs only)
 #
-# Why EXECBROKER_REQUIRE_SERVICES=1: a test whose backend is missing then fails instead of
-# skipping, so a broken service can never pass as a green run. A pytest run that collects no
-# test (exit 5) counts as a failure too.
+# A test whose backend is missing fails (tests/conftest.py), so a broken service can never pass as
+# a green run. A pytest run that collects no test (exit 5) counts as a failure too.
 set -uo pipefail
 # shellcheck source=scripts/lib-services.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-services.sh"
@@ -22,7 +21,6 @@ bash scripts/ensure-venv.sh || { echo "ERROR: could not set up .venv" >&2; exit 
 bash scripts/services-up.sh || { echo "ERROR: the test services are not up (see above)" >&2; exit 1; }
 # shellcheck source=/dev/null
 source "$ENV_FILE"
-export EXECBROKER_REQUIRE_SERVICES=1
 export EXECBROKER_SHARED="${EXECBROKER_SHARED:-$(cd "$REPO/.." && pwd)/shared}"
 
 failures=()

@@ -2,10 +2,8 @@
 
 The backends (dockerd, podman, PostgreSQL, moto S3, Rucio) are started once per machine by
 ``scripts/services-up.sh``, which writes their addresses to ``.ci-work/services.env``;
-``scripts/test.sh`` sources that file. A fixture whose environment variable is missing skips its
-test with the reason, so a developer without the services can still run the rest. CI sets
-``EXECBROKER_REQUIRE_SERVICES=1``, and then the same fixture fails the test instead: a missing
-backend must never turn a service-backed test into a silent skip.
+``scripts/test.sh`` sources that file. A fixture whose backend is missing fails its test with the
+reason and what to run: a missing backend must never turn a service-backed test into a skip.
 
 Database choice: ``EXECBROKER_TEST_DB=sqlite`` (default) or ``postgresql``; ``database_url`` gives
 every test its own fresh database either way, so the whole suite runs on both.
@@ -32,19 +30,12 @@ if (Path(__file__).parent / "app_fixtures.py").exists():
     pytest_plugins: list[str] = ["app_fixtures"]
 
 
-def services_required() -> bool:
-    """True when a missing backend must fail the test rather than skip it (CI)."""
-    return os.environ.get("EXECBROKER_REQUIRE_SERVICES") == "1"
-
-
 def _unavailable(reason: str) -> NoReturn:
-    if services_required():
-        pytest.fail(f"{reason} (EXECBROKER_REQUIRE_SERVICES=1)", pytrace=False)
-    pytest.skip(reason)
+    pytest.fail(f"{reason} (start the backends: bash scripts/services-up.sh)", pytrace=False)
 
 
 def require_env(name: str, what: str) -> str:
-    """The value of ``name``, or skip/fail the calling test saying which backend is missing."""
+    """The value of ``name``, or fail the calling test saying which backend is missing."""
     value = os.environ.get(name, "").strip()
     if not value:
         _unavailable(

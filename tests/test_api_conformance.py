@@ -513,3 +513,15 @@ def test_listings_and_pagination(broker: TestClient) -> None:
     assert {i["uuid"] for i in nxt["items"]}.isdisjoint({i["uuid"] for i in page["items"]})
     sets = broker.get("/offersets?result=YES", headers={"Accept": "application/json"}).json()
     assert sets["total"] == 3
+
+
+def test_urls_follow_the_host_the_client_used(broker: TestClient) -> None:
+    """The base URL is cached per Host header: each client still sees its own host in every URL."""
+    for host in ("broker.test", "other.example:8443", "broker.test"):
+        answer = broker.post(
+            "/requests",
+            json=docker_request(),
+            headers={**JSON, "Host": host, "Prefer": "return=representation"},
+        ).json()
+        assert answer["meta"]["url"].startswith(f"http://{host}/offersets/")
+        assert all(o["meta"]["url"].startswith(f"http://{host}/sessions/") for o in answer["offers"])

@@ -38,7 +38,32 @@ def test_migrations_match_the_tables_and_run_twice(db: Database) -> None:
     for table in metadata.sorted_tables:
         columns = {c["name"] for c in inspector.get_columns(table.name)}
         assert columns == {c.name for c in table.columns}, table.name
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        assert indexes == {i.name for i in table.indexes}, table.name
     assert db.current_revision() == db.head_revision()
+
+
+def test_bulk_insert_writes_plain_and_json_columns(db: Database) -> None:
+    from sqlalchemy import select
+
+    from execbroker.store.bulk import BulkInsert
+    from execbroker.store.tables import offersets
+
+    insert = BulkInsert(
+        offersets, ("uuid", "created", "owner", "dialect", "result", "body"), json_columns=("body",)
+    )
+    body = {"meta": {"uuid": "u1", "name": "ünïcode"}, "offers": [1, 2.5, None, True]}
+    with db.write() as conn:
+        insert.execute(conn, [("u1", 1.5, "me", "v1.0", "YES", body), ("u2", 2.5, "me", "n25", "NO", {})])
+        insert.execute(conn, [])
+    with db.read() as conn:
+        rows = conn.execute(select(offersets).order_by(offersets.c.uuid)).all()
+    assert [(r.uuid, r.created, r.dialect, r.result, r.body) for r in rows] == [
+        ("u1", 1.5, "v1.0", "YES", body),
+        ("u2", 2.5, "n25", "NO", {}),
+    ]
+    with pytest.raises(ValueError, match="no column"):
+        BulkInsert(offersets, ("uuid", "nonsense"))
 
 
 def hold(session: str, start: datetime, hours: float, cores: int) -> Hold:

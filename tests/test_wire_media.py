@@ -315,3 +315,17 @@ def test_every_wire_error_carries_status_code_and_problems() -> None:
         errors.append(caught.value)
     assert [e.status for e in errors] == [413, 415, 406, 400]
     assert all(e.problems and e.error for e in errors)
+
+
+def test_negotiation_caches_short_headers_only() -> None:
+    from execbroker.wire import media
+
+    short = "application/json;q=0.9, application/yaml;q=0.1"
+    long = "application/json, " + ", ".join(f"x-{i}/y" for i in range(40))
+    before = media._negotiate_cached.cache_info()
+    assert negotiate(short) is MediaType.JSON
+    assert negotiate(short) is MediaType.JSON
+    assert negotiate(long) is MediaType.JSON
+    after = media._negotiate_cached.cache_info()
+    assert after.hits - before.hits >= 1
+    assert after.currsize - before.currsize <= 1, "a long header is never cached"

@@ -56,14 +56,9 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=_uuid7_int())
 
 
-def uuid7_text() -> str:
-    """:func:`uuid7` as its canonical lowercase text, without building the object."""
-    h = f"{_uuid7_int():032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def uuid7_texts(count: int) -> list[str]:
-    """``count`` new :func:`uuid7_text` values at once (one clock reading, one read of random bytes)."""
+    """``count`` new version-7 UUIDs as canonical lowercase text, made at once (one clock reading,
+    one read of random bytes; no UUID objects)."""
     millis = time.time_ns() // 1_000_000
     raw = _random_bytes(10 * count)
     out = []

@@ -12,14 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-_MICRO = MICROSECOND
 
 
 def micros(instant: datetime) -> int:
     """Microseconds since the epoch; naive datetimes are refused (they have no fixed place in time)."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"a scheduling instant needs a time zone: {instant!r}")
-    return (instant - EPOCH) // _MICRO
+    return (instant - EPOCH) // MICROSECOND
 
 
 class Grid:
@@ -28,7 +27,7 @@ class Grid:
     __slots__ = ("resolution", "step")
 
     def __init__(self, resolution: timedelta) -> None:
-        step = resolution // _MICRO
+        step = resolution // MICROSECOND
         if step <= 0:
             raise ValueError(f"the scheduling resolution must be positive, not {resolution}")
         self.resolution = resolution
@@ -48,11 +47,11 @@ class Grid:
 
     def slots(self, length: timedelta) -> int:
         """How many whole slots a length covers, rounded up (a length of zero covers none)."""
-        return -(-(length // _MICRO) // self.step)
+        return -(-(length // MICROSECOND) // self.step)
 
     def floor_length(self, length: timedelta) -> timedelta:
         """``length`` rounded down to a whole number of slots."""
-        us = length // _MICRO
+        us = length // MICROSECOND
         return timedelta(microseconds=(us // self.step) * self.step)
 
     def on_grid(self, instant: datetime) -> bool:

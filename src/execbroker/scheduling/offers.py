@@ -117,7 +117,7 @@ class Slot:
     amounts: Amounts
     #: The grid slots ``[first, stop)`` that ``[preparing_start, release_end)`` occupies, rounded
     #: outward on the planner's grid (what a profile counts for this slot).
-    grid_slots: tuple[int, int] = field(default=(0, 0), compare=False, repr=False)
+    grid_slots: tuple[int, int] = field(compare=False, repr=False)
 
     @property
     def end(self) -> datetime:

@@ -147,12 +147,8 @@ class Profile:
 
     def add(self, start: datetime, end: datetime, amounts: Amounts) -> None:
         """Count ``amounts`` as used over ``[start, end)`` (rounded outward; the past part is dropped)."""
-        _check_amounts(amounts)
-        first, stop = self._relative(start, end)
-        if stop <= first:
-            return
-        self._ensure(stop)
-        self._used[:, first:stop] += amounts.as_array()[:, None]
+        first, stop = _bounds(self.grid, start, end)
+        self.add_slots(first, stop, amounts)
 
     def add_slots(self, first: int, stop: int, amounts: Amounts) -> None:
         """:meth:`add` for an interval already on this profile's grid: absolute slots ``[first, stop)``."""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from execbroker.wire.errors import (
     BodyTooLarge,
@@ -14,7 +17,7 @@ from execbroker.wire.errors import (
     UnsupportedMediaType,
     WireError,
 )
-from execbroker.wire.media import Limits, MediaType, body_media, dump, negotiate, parse_body
+from execbroker.wire.media import Limits, MediaType, _check_tree, body_media, dump, negotiate, parse_body
 
 LIMITS = Limits()
 REQUEST = {
@@ -240,6 +243,34 @@ def test_json_depth_bomb_is_refused() -> None:
             parse_body(b"[" * depth + b"]" * depth, "application/json", LIMITS)
         assert "nested deeper than 64" in caught.value.problems[0].message
     parse_body(b"[" * 64 + b"]" * 64, "application/json", LIMITS)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet="ab{[]}", max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text("xy{[", max_size=2), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=_JSON_VALUES, max_depth=st.integers(1, 6), max_nodes=st.integers(1, 60))
+def test_json_bounds_from_the_text_agree_with_the_walk(doc: object, max_depth: int, max_nodes: int) -> None:
+    """The shortcut that clears a small JSON text without walking it refuses exactly what the walk does."""
+    text = json.dumps(doc, separators=(",", ":"))
+    limits = Limits(max_depth=max_depth, max_nodes=max_nodes)
+    try:
+        _check_tree(orjson.loads(text), limits)
+        walked = None
+    except MalformedBody as exc:
+        walked = exc.problems[0].message
+    try:
+        parse_body(text.encode(), "application/json", limits)
+        parsed = None
+    except MalformedBody as exc:
+        parsed = exc.problems[0].message
+    assert parsed == walked
 
 
 @pytest.mark.parametrize("media", ["application/yaml", "application/json"])

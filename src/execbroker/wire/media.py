@@ -143,12 +143,22 @@ def _load_json(text: str, limits: Limits) -> Any:
         else:
             message = f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise MalformedBody([Problem("/", message)]) from None
-    _check_tree(doc, limits)
+    _check_tree(doc, limits, text)
     return doc
 
 
-def _check_tree(doc: Any, limits: Limits) -> None:
-    """Depth and size bounds on parsed JSON (orjson itself stops at 1024 levels)."""
+def _check_tree(doc: Any, limits: Limits, text: str | None = None) -> None:
+    """Depth and size bounds on parsed JSON (orjson itself stops at 1024 levels).
+
+    Given the JSON ``text`` it was parsed from, small documents are cleared without a walk: every
+    value takes at least one character, and every level of nesting one ``{`` or ``[``.
+    """
+    if (
+        text is not None
+        and len(text) <= limits.max_nodes
+        and text.count("{") + text.count("[") <= limits.max_depth
+    ):
+        return
     count = 0
     stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:

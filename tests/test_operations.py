@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from execbroker.model.times import format_instant
@@ -31,6 +33,44 @@ def test_vosi_availability_and_capabilities(broker: TestClient) -> None:
     assert "ivo://ivoa.net/std/VOSI#availability" in standards
     assert broker.head("/capabilities").status_code == 200
     assert broker.head("/availability").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/healthz", "/metrics", "/availability", "/capabilities", "/offersets"]
+)
+def test_head_is_get_without_the_body(broker: TestClient, path: str) -> None:
+    got = broker.get(path, headers={"Accept": "application/json"})
+    head = broker.head(path, headers={"Accept": "application/json"})
+    assert got.status_code == head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    if path not in ("/metrics", "/availability"):  # these change from one call to the next
+        assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_head_of_a_session_and_of_a_post_only_path(broker: TestClient) -> None:
+    kind = (
+        "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/executable/docker-container.yaml"
+    )
+    body = {"executable": {"kind": kind, "image": {"locations": ["x"]}}}
+    answer = broker.post(
+        "/requests", json=body, headers={"Accept": "application/json"}, follow_redirects=True
+    )
+    url = answer.json()["offers"][0]["meta"]["url"]
+    head = broker.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert broker.head("/sessions/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert broker.head("/requests").status_code == 405
+
+
+def test_openapi_has_unique_operation_ids(broker: TestClient) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spec = broker.get("/openapi.json").json()
+    ids = [
+        op["operationId"] for item in spec["paths"].values() for op in item.values() if "operationId" in op
+    ]
+    assert len(ids) == len(set(ids))
 
 
 def test_request_id_is_echoed_or_made(broker: TestClient) -> None:

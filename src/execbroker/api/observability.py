@@ -31,6 +31,11 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        method = scope.get("method", "")
+        head = method == "HEAD"
+        if head:
+            # HEAD is GET without the body (RFC 9110 9.3.2), for every GET resource alike.
+            scope = {**scope, "method": "GET"}
         request_id = _request_id(scope)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -47,6 +52,8 @@ class RequestContext:
                     if name == b"x-execbroker-result":
                         state["result"] = value.decode()
                 message["headers"] = [*headers, header]
+            elif head and message["type"] == "http.response.body" and message.get("body"):
+                message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -74,7 +81,6 @@ class RequestContext:
                 await send({"type": "http.response.body", "body": body})
         route = scope.get("route")
         path = getattr(route, "path", "unmatched")
-        method = scope.get("method", "")
         REQUESTS.labels(method, path, str(state["status"])).inc()
         LATENCY.labels(method, path).observe(time.perf_counter() - started)
         if path in _BOOKING_ROUTES and state["result"]:

@@ -79,7 +79,7 @@ async def readyz(request: Request) -> Response:
     return document(request, {"ready": ready, "notes": notes}, status=200 if ready else 503)
 
 
-@router.api_route("/availability", methods=["GET", "HEAD"], summary="VOSI availability (XML)")
+@router.get("/availability", summary="VOSI availability (XML); HEAD too, as for every GET")
 async def availability(request: Request) -> Response:
     from vo_models.vosi.availability import Availability
 
@@ -89,7 +89,7 @@ async def availability(request: Request) -> Response:
     return Response(doc.to_xml(skip_empty=True), media_type="text/xml")
 
 
-@router.api_route("/capabilities", methods=["GET", "HEAD"], summary="VOSI capabilities (XML)")
+@router.get("/capabilities", summary="VOSI capabilities (XML); HEAD too, as for every GET")
 async def capabilities(request: Request) -> Response:
     from pydantic import AnyUrl
     from vo_models.voresource.models import AccessURL, Capability, Interface

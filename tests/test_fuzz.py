@@ -59,7 +59,20 @@ scalars = st.one_of(
     st.integers(-(2**70), 2**70),
     st.floats(allow_nan=False),
     st.sampled_from(KINDS),
-    st.sampled_from(["PT1H", "P1Y", "2026-01-01T00:00:00Z/PT1H", "READONLY", "ACCEPTED"]),
+    st.sampled_from(["PT1H", "P1Y", "2026-01-01T00:00:00Z/PT1H", "READONLY", "ACCEPTED", "PT0S"]),
+    # Times at and past the edges of what datetime can hold (these once overflowed into a 500).
+    st.sampled_from(
+        [
+            "PT99999999999999S",
+            "P1000000000W",
+            "PT" + "9" * 400 + "S",
+            "2026-11-24T00:00:00Z/P999999999D",
+            "P99999999999D/2026-11-24T00:00:00Z",
+            "0001-01-01T00:00:00+01:00/PT1H",
+            "9999-12-31T23:59:59-01:00/PT1H",
+            "2026-01-01T00:00:00+99:00",
+        ]
+    ),
     st.text(max_size=20),
 )
 documents = st.recursive(

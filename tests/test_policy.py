@@ -417,6 +417,37 @@ def test_volume_mounts() -> None:
     only(policy.check(req), DUPLICATE_RESOURCE)
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("data", "an absolute path"),
+        ("/", "a directory below /, not / itself"),
+        ("//", "a directory below /, not / itself"),
+        ("/..", "a path without . or .. segments"),
+        ("/work/../../etc", "a path without . or .. segments"),
+        ("/work/./x", "a path without . or .. segments"),
+        ("/proc", "a path outside /proc, /sys, /dev"),
+        ("/sys/fs", "a path outside /proc, /sys, /dev"),
+        ("/dev/", "a path outside /proc, /sys, /dev"),
+        ("/a\x00b", "a path without control characters"),
+        ("/a\nb", "a path without control characters"),
+        ("/" + "x" * 5000, "a path of at most 4096 characters"),
+    ],
+)
+def test_volume_mount_paths_that_would_hide_or_escape_are_refused(path: str, expected: str) -> None:
+    policy, req = with_volumes(volume("d", path=path))
+    message = only(policy.check(req), INVALID_VALUE)
+    assert message.values["field"] == "path"
+    assert message.values["expected"] == expected
+    assert len(message.values["value"]) < 100  # a long path is cut short in the message
+
+
+@pytest.mark.parametrize("path", ["/data", "/work/in", "/procedures", "/devices/x", "/a..b/c..."])
+def test_ordinary_mount_paths_pass(path: str) -> None:
+    policy, req = with_volumes(volume("d", path=path))
+    assert policy.check(req) == []
+
+
 def test_volume_mount_counted_once_when_listed_twice() -> None:
     mount = volume("d")
     policy, req = with_volumes(mount)

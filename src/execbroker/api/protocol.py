@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -178,9 +179,21 @@ def _limit_offset(request: Request) -> tuple[int, int]:
         offset = int(request.query_params.get("offset", "0"))
     except ValueError:
         raise ServiceError("limit and offset must be whole numbers") from None
-    if not 1 <= limit <= 500 or offset < 0:
-        raise ServiceError("limit must be 1..500 and offset >= 0")
+    if not 1 <= limit <= 500 or not 0 <= offset <= _MAX_OFFSET:
+        raise ServiceError(f"limit must be 1..500 and offset 0..{_MAX_OFFSET}")
     return limit, offset
+
+
+#: The largest listing offset (the databases' integers are 64-bit).
+_MAX_OFFSET = 2**62
+
+
+def _known_parameters(request: Request, known: set[str]) -> None:
+    """Refuse query parameters a listing does not read, rather than answer as if they were not there."""
+    unknown = sorted({k for k in request.query_params if k not in known})
+    if unknown:
+        names = ", ".join(sorted(known))
+        raise ServiceError(f"Unknown query parameter(s) {', '.join(unknown)}; this listing reads {names}")
 
 
 def _page(request: Request, items: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
@@ -194,6 +207,7 @@ def _page(request: Request, items: list[Any], total: int, limit: int, offset: in
 
 @router.get("/offersets", summary="List offer sets")
 async def list_offersets(request: Request) -> Response:
+    _known_parameters(request, {"limit", "offset", "owner", "result"})
     limit, offset = _limit_offset(request)
     result = request.query_params.get("result")
     if result is not None and result not in (Result.YES.value, Result.NO.value):
@@ -227,6 +241,7 @@ def _instant(epoch: float | None) -> str | None:
 
 @router.get("/sessions", summary="List sessions")
 async def list_sessions(request: Request) -> Response:
+    _known_parameters(request, {"limit", "offset", "owner", "phase", "offerset"})
     limit, offset = _limit_offset(request)
     phases = None
     if "phase" in request.query_params:
@@ -269,7 +284,9 @@ async def get_session(uuid: str, request: Request) -> Response:
             seconds = min(float(params["wait"]), context.settings.server.max_wait)
         except ValueError:
             raise ServiceError("WAIT must be a number of seconds") from None
-        if seconds < 0:
+        if math.isnan(seconds):
+            raise ServiceError("WAIT must be a number of seconds")
+        if seconds < 0:  # UWS: a negative WAIT means as long as the service allows
             seconds = context.settings.server.max_wait
         phase = None
         if "phase" in params:

@@ -38,7 +38,7 @@ def document(
 def dialect_for(request: Request, stored: str) -> Dialect:
     """The dialect to answer in: ``?dialect=`` if given, else the one the offer set was made in."""
     override = request.query_params.get("dialect")
-    value = override or stored
+    value = stored if override is None else override
     try:
         return Dialect(value)
     except ValueError:

@@ -14,6 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 ZERO = timedelta(0)
 
+#: The longest duration read: longer ones are refused rather than carried into arithmetic that would
+#: overflow (a century is far past any horizon or policy limit).
+MAX_DURATION = timedelta(days=36_525)
+#: The instants read lie in these years (UTC): far enough from Python's year 1 and 9999 that adding or
+#: taking away :data:`MAX_DURATION` stays in range.
+MIN_YEAR, MAX_YEAR = 1900, 8999
+
 _DURATION = re.compile(
     r"^(?P<sign>[-+])?P(?!$)"
     r"(?:(?P<years>\d+(?:[.,]\d+)?)Y)?"
@@ -28,11 +35,16 @@ _DURATION = re.compile(
 )
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` for a message: at most ``limit`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 class TimeSyntaxError(ValueError):
     """A time value that does not parse; ``kind`` says what was expected."""
 
     def __init__(self, kind: str, text: str, reason: str) -> None:
-        super().__init__(f"Unable to parse {kind} [{text}]: {reason}")
+        super().__init__(f"Unable to parse {kind} [{shorten(text)}]: {reason}")
         self.kind = kind
         self.text = text
         self.reason = reason
@@ -53,6 +65,17 @@ def parse_duration(text: str) -> timedelta:
         value = parts[name]
         return float(value.replace(",", ".")) if value else 0.0
 
+    seconds = (
+        num("weeks") * 604_800
+        + num("days") * 86_400
+        + num("hours") * 3_600
+        + num("minutes") * 60
+        + num("seconds")
+    )
+    if not seconds <= MAX_DURATION.total_seconds():  # also refuses inf and nan
+        raise TimeSyntaxError(
+            "duration", text, f"longer than {format_duration(MAX_DURATION)}, the longest this broker reads"
+        )
     delta = timedelta(
         weeks=num("weeks"),
         days=num("days"),
@@ -108,10 +131,14 @@ def parse_instant(text: str) -> datetime:
         candidate = f"{frac.group(1)}.{frac.group(2)[:6].ljust(6, '0')}{frac.group(3)}"
     try:
         value = datetime.fromisoformat(candidate)
-    except ValueError as exc:
-        raise TimeSyntaxError("instant", text, str(exc)) from None
+    except ValueError:
+        example = "2026-01-01T12:00:00Z or 2026-01-01T13:00:00+01:00"
+        raise TimeSyntaxError("instant", text, f"not a valid date and time, e.g. {example}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        years = f"{MIN_YEAR} to {MAX_YEAR}"
+        raise TimeSyntaxError("instant", text, f"outside the years {years} this broker reads")
     return value.astimezone(UTC)
 
 
@@ -119,9 +146,10 @@ def parse_instant(text: str) -> datetime:
 def format_instant(value: datetime) -> str:
     """Write an instant in UTC with a ``Z``; fractions only when there are any."""
     value = value.astimezone(UTC)
+    # isoformat pads the year to four digits (strftime's %Y does not, below 1000).
     if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0") + "Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds").rstrip("0") + "Z"
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from execbroker.model.components import Component, Data, ExecutionRequest, Storage, VolumeMount
 from execbroker.model.messages import DUPLICATE_RESOURCE, INVALID_VALUE, RESOURCE_NOT_FOUND
+from execbroker.model.times import shorten
 from execbroker.policy.config import VolumePolicy
 from execbroker.policy.findings import Findings, Subject
 
@@ -121,6 +122,29 @@ def _check_mount_paths(volumes: Sequence[VolumeMount], findings: Findings) -> No
             )
 
 
+#: Where a container's own system lives: a mount there would hide or replace it.
+_SYSTEM_ROOTS = ("/proc", "/sys", "/dev")
+_MAX_PATH = 4096
+
+
+def _mount_path_problem(path: str) -> str | None:
+    """What a mount path should have been, or None when it is fine."""
+    if not path.startswith("/"):
+        return "an absolute path"
+    if len(path) > _MAX_PATH:
+        return f"a path of at most {_MAX_PATH} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return "a path without control characters"
+    segments = [s for s in path.split("/") if s]
+    if ".." in segments or "." in segments:
+        return "a path without . or .. segments"
+    if not segments:
+        return "a directory below /, not / itself"
+    if "/" + segments[0] in _SYSTEM_ROOTS:
+        return f"a path outside {', '.join(_SYSTEM_ROOTS)}"
+    return None
+
+
 def _check_volume(
     volume: VolumeMount, request: ExecutionRequest, rules: VolumePolicy, findings: Findings
 ) -> None:
@@ -128,8 +152,10 @@ def _check_volume(
     mode = volume.mode.strip().upper() if isinstance(volume.mode, str) else None
     if volume.mode is not None and mode not in MODES:
         findings.invalid(subject, "mode", " or ".join(MODES), volume.mode)
-    if volume.path is not None and not volume.path.startswith("/"):
-        findings.invalid(subject, "path", "an absolute path", volume.path)
+    if volume.path is not None:
+        expected = _mount_path_problem(volume.path)
+        if expected is not None:
+            findings.invalid(subject, "path", expected, shorten(volume.path))
     resources = [r for r in volume.resources if r and r.strip()]
     if not resources:
         findings.missing(subject, "resource")

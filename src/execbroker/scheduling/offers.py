@@ -224,6 +224,10 @@ def generate_for(
 # ---------------------------------------------------------------------------------------------- checks
 
 
+#: Resources a session cannot run without: a minimum of zero would let an offer grant none.
+_AT_LEAST_ONE = frozenset({"cores", "memory"})
+
+
 def _refuse_invalid(req: SlotRequest, now: datetime) -> list[Message]:
     """Values that cannot be right whatever the platform: negative minimums, min > max, bad lengths."""
     out: list[Message] = []
@@ -231,6 +235,8 @@ def _refuse_invalid(req: SlotRequest, now: datetime) -> list[Message]:
         bounds = req.demand.bounds(resource)
         if bounds.min < 0:
             out.append(reasons.negative_minimum(now, resource, bounds.min))
+        elif bounds.min == 0 and resource in _AT_LEAST_ONE:
+            out.append(reasons.minimum_below_one(now, resource))
         if bounds.max is not None and bounds.min > bounds.max:
             out.append(reasons.minimum_above_maximum(now, resource, bounds.min, bounds.max))
     if req.duration <= ZERO:

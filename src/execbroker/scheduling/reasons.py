@@ -51,6 +51,16 @@ def negative_minimum(now: datetime, resource: str, minimum: int) -> Message:
     )
 
 
+def minimum_below_one(now: datetime, resource: str) -> Message:
+    return _message(
+        INVALID_VALUE,
+        Level.ERROR,
+        now,
+        "The minimum of ${resource} (0) must be at least 1: a session cannot run without any.",
+        resource=resource,
+    )
+
+
 def minimum_above_maximum(now: datetime, resource: str, minimum: int, maximum: int) -> Message:
     return _message(
         INVALID_VALUE,

@@ -321,7 +321,9 @@ class OfferService:
         start = request.schedule.start
         window_start = start.start if start else now
         window_width = start.width if start else DEFAULT_WINDOW
-        duration = request.schedule.duration or self.capacity.default_duration
+        duration = request.schedule.duration
+        if duration is None:  # PT0S is not 'none given': the planner refuses it as too short
+            duration = self.capacity.default_duration
         return SlotRequest(
             demand=demand,
             window_start=window_start,

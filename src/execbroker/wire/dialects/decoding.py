@@ -68,6 +68,7 @@ from execbroker.model.times import (
     parse_duration,
     parse_instant,
     parse_interval,
+    shorten,
     utcnow,
 )
 from execbroker.wire.errors import DecodeError, Problem
@@ -279,12 +280,28 @@ class Reader:
         )
 
     def json_items(self, value: Any, path: str) -> list[dict[str, Any]]:
-        """Costs and metrics: kept as plain mappings."""
+        """Costs and metrics: kept as plain mappings, once their kind and min/max are seen to be sound."""
         out: list[dict[str, Any]] = []
         for index, item in enumerate(self.items(value, path)):
-            doc = self.mapping(item, pointer(path, index))
-            if doc is not None:
-                out.append(dict(doc))
+            where = pointer(path, index)
+            doc = self.mapping(item, where)
+            if doc is None:
+                continue
+            if not isinstance(doc.get("kind"), str) or not doc["kind"].strip():
+                self.error(pointer(where, "kind"), "expected the kind of the item (a URI)")
+            bounds: dict[str, float] = {}
+            for key in ("min", "max"):
+                number = doc.get(key)
+                if number is None:
+                    continue
+                if isinstance(number, bool) or not isinstance(number, int | float) or number != number:
+                    found = "NaN" if number != number else _type_name(number)
+                    self.error(pointer(where, key), f"expected a number, found {found}")
+                else:
+                    bounds[key] = number
+            if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+                self.error(where, f"min ({bounds['min']}) is larger than max ({bounds['max']})")
+            out.append(dict(doc))
         return out
 
     # ---------------------------------------------------------------------------------------------
@@ -628,6 +645,18 @@ class Reader:
         request.schedule = self.requested_schedule(doc.get("schedule"), "/schedule")
         request.costs = self.json_items(doc.get("costs"), "/costs")
         request.metrics = self.json_items(doc.get("metrics"), "/metrics")
+        for key, items in (("costs", request.costs), ("metrics", request.metrics)):
+            if items:
+                self.notes.append(
+                    Message.make(
+                        UNKNOWN_FIELD,
+                        Level.WARN,
+                        "The request's ${field} are kept with it but not evaluated: this broker does not"
+                        " quote costs or metrics, and its offers do not take them into account",
+                        field=key,
+                        path=f"/{key}",
+                    )
+                )
         request.problems = self.problems
         request.notes = self.notes
         self.finish()
@@ -680,7 +709,7 @@ class Reader:
                 INPUT_SYNTAX,
                 Level.ERROR,
                 "Unable to parse [${value}] at [${path}]: ${reason}",
-                value=text,
+                value=shorten(text),
                 path=path,
                 reason=reason,
             )

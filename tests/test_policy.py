@@ -448,6 +448,22 @@ def test_ordinary_mount_paths_pass(path: str) -> None:
     assert policy.check(req) == []
 
 
+def test_volume_cardinality_is_one_of_the_known_and_instance_mounts_one_resource() -> None:
+    def mount(cardinality: str, *resources: str) -> VolumeMount:
+        item = volume(resources[0])
+        item.cardinality = cardinality
+        item.resources = list(resources)
+        return item
+
+    for fine in (mount("INSTANCE", "d"), mount("single", "d"), mount("CONTAINER", "d", "s")):
+        policy, req = with_volumes(fine)
+        assert policy.check(req) == [], fine
+    policy, req = with_volumes(mount("MANY", "d"))
+    assert only(policy.check(req), INVALID_VALUE).values["field"] == "cardinality"
+    policy, req = with_volumes(mount("INSTANCE", "d", "s"))
+    assert only(policy.check(req), INVALID_VALUE).values["field"] == "resources"
+
+
 def test_volume_mount_counted_once_when_listed_twice() -> None:
     mount = volume("d")
     policy, req = with_volumes(mount)
@@ -558,6 +574,16 @@ def test_image_lists_every_location_must_pass() -> None:
     message = only(policy.check(request(mixed)), POLICY_DENIED)
     assert message.values["image"] == "docker.io/other/b:2"
     only(policy.check(request(docker(image={"locations": ["evil/x:1"]}))), POLICY_DENIED)
+
+
+@pytest.mark.parametrize("location", ["busybox\x00:1", "busy box:1", "busybox:\n1", "busy\tbox"])
+def test_image_references_with_spaces_or_control_characters_are_invalid(
+    default: Policy, location: str
+) -> None:
+    message = only(default.check(request(docker(image={"locations": [location]}))), INVALID_VALUE)
+    assert message.values["field"] == "image.locations"
+    # Around the reference, space is trimmed (here and by the platforms alike).
+    assert default.check(request(docker(image={"locations": [" busybox:1\n"]}))) == []
 
 
 def test_image_digest_platform_and_missing_image(default: Policy) -> None:

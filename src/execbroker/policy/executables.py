@@ -58,7 +58,10 @@ def _check_image(view: SpecView, rules: DockerRules) -> None:
     if not locations and rules.require_image:
         findings.missing(subject, "image.locations")
     for location in locations:
-        if denied(location, rules.images_denied) or not allowed(location, rules.images_allowed):
+        if any(ord(c) < 33 or ord(c) == 127 for c in location):
+            expected = "an image reference without spaces or control characters"
+            findings.invalid(subject, "image.locations", expected, location)
+        elif denied(location, rules.images_denied) or not allowed(location, rules.images_allowed):
             findings.denied(
                 "The image ${image} of ${noun} [${name}] is not allowed on this platform",
                 subject,

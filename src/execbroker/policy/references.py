@@ -18,6 +18,8 @@ from execbroker.policy.config import VolumePolicy
 from execbroker.policy.findings import Findings, Subject
 
 MODES = ("READONLY", "READWRITE")
+#: The older dialects' volume cardinalities (INSTANCE was renamed SINGLE; v1.0 dropped the field).
+CARDINALITIES = ("INSTANCE", "SINGLE", "CONTAINER")
 
 C = TypeVar("C", bound=Component)
 
@@ -159,6 +161,17 @@ def _check_volume(
     resources = [r for r in volume.resources if r and r.strip()]
     if not resources:
         findings.missing(subject, "resource")
+    if volume.cardinality is not None:
+        cardinality = volume.cardinality.strip().upper()
+        if cardinality not in CARDINALITIES:
+            findings.invalid(subject, "cardinality", " or ".join(CARDINALITIES), volume.cardinality)
+        elif cardinality != "CONTAINER" and len(resources) > 1:
+            findings.invalid(
+                subject,
+                "resources",
+                f"exactly one resource for cardinality {cardinality} (CONTAINER mounts several)",
+                ", ".join(resources),
+            )
     for reference in resources:
         data = _resolve(reference, request.data)
         storage = _resolve(reference, request.storage)

@@ -36,6 +36,7 @@ def make_settings(tmp_path: Path, database_url: str, **sections: Any) -> Setting
         "platform": FAST_PLATFORM,
         "capacity": {
             "resolution": "PT1S",
+            "min_accept_time": "PT1S",
             "pools": [{"name": "test", "cores": 256, "memory": 1024, "storage": 10000}],
         },
         "engine": {"poll_interval": "PT0.1S"},

@@ -329,6 +329,7 @@ def test_offers_expire_and_release(broker_factory: Any) -> None:
     client = broker_factory(
         capacity={
             "resolution": "PT1S",
+            "min_accept_time": "PT1S",
             "offer_lifetime": "PT1S",
             "offers_per_request": 1,
             "pools": [{"name": "tiny", "cores": 2, "memory": 4, "storage": 10}],
@@ -355,6 +356,48 @@ def test_offers_expire_and_release(broker_factory: Any) -> None:
     assert late.status_code == 409
     third = offer(client, request)
     assert third["result"] == "YES"
+
+
+def test_an_offer_expires_when_its_preparation_is_due(broker_factory: Any) -> None:
+    """An offer cannot be accepted once its slot would start late: it expires at its preparation start
+    (or at the end of its lifetime, if that is sooner), and the earliest offer leaves min_accept_time
+    to accept it. Accepted, the session carries no expiry."""
+    client = broker_factory(
+        capacity={"resolution": "PT1S", "min_accept_time": "PT2S", "offer_lifetime": "PT1H"},
+        platform={
+            "kind": "simulated",
+            "simulated": {"executables": {"docker-container": {"prepare": "PT3S", "run": "PT0.3S"}}},
+        },
+    )
+    before = datetime.now().astimezone()
+    body = offer(client, docker_request(schedule={"requested": {"duration": "PT1M"}}))
+    after = datetime.now().astimezone()
+    assert body["result"] == "YES"
+    for item in body["offers"]:
+        preparing = parse_instant(item["schedule"]["preparing"]["start"])
+        expires = parse_instant(item["expires"])
+        assert expires == min(preparing, parse_instant(item["meta"]["created"]) + timedelta(hours=1))
+        assert preparing >= before + timedelta(seconds=2)  # min_accept_time, then the preparation
+        assert parse_duration(item["schedule"]["preparing"]["duration"]) == timedelta(seconds=3)
+    first = body["offers"][0]
+    assert parse_instant(first["expires"]) <= after + timedelta(seconds=3)  # the lead, plus the grid
+    sibling = max(body["offers"], key=lambda o: parse_instant(o["expires"]))
+    assert parse_instant(sibling["expires"]) > parse_instant(first["expires"])  # a later slot, held longer
+    accepted = update(client, sibling["meta"]["url"], "ACCEPTED")
+    assert accepted.status_code == 200 and "expires" not in accepted.json()
+    # The first offer was rejected by that accept; a fresh one, left until its preparation is due, expires.
+    late = offer(client, docker_request(schedule={"requested": {"duration": "PT1M"}}))["offers"][0]
+    time.sleep(max(0.0, (parse_instant(late["expires"]) - datetime.now().astimezone()).total_seconds()) + 0.2)
+    refused = update(client, late["meta"]["url"], "ACCEPTED")
+    assert refused.status_code == 409, refused.text
+
+
+def test_direct_execution_needs_no_time_to_accept(broker_factory: Any) -> None:
+    client = broker_factory(capacity={"resolution": "PT1S", "min_accept_time": "PT1H"})
+    response = client.post("/direct", json=docker_request(), headers={"Accept": "application/json"})
+    assert response.status_code == 303, response.text
+    preparing = parse_instant(response.json()["schedule"]["preparing"]["start"])
+    assert preparing <= datetime.now().astimezone() + timedelta(seconds=2)
 
 
 def test_illegal_updates(broker: TestClient) -> None:

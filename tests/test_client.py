@@ -52,7 +52,7 @@ FAST_CONFIG: dict[str, Any] = {
             "data": {},
         },
     },
-    "capacity": {"resolution": "PT1S", "offer_lifetime": "PT2S"},
+    "capacity": {"resolution": "PT1S", "offer_lifetime": "PT2S", "min_accept_time": "PT1S"},
     "engine": {"poll_interval": "PT0.2S"},
     "logging": {"json_format": False},
 }

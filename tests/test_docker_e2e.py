@@ -46,7 +46,11 @@ def real_broker(tmp_path: Path, database_url: str, engine_url: str) -> Any:
                 "stop_grace_seconds": 1,
             },
         },
-        "capacity": {"resolution": "PT1S", "pools": [{"name": "p", "cores": 4, "memory": 8, "storage": 20}]},
+        "capacity": {
+            "resolution": "PT1S",
+            "min_accept_time": "PT1S",
+            "pools": [{"name": "p", "cores": 4, "memory": 8, "storage": 20}],
+        },
         "policy": {"data": {"simple": {"file_roots_allowed": [str(inputs)]}}},
         "staging": {"allowed_file_roots": [str(inputs)]},
         "engine": {"poll_interval": "PT0.2S", "stop_grace": "PT1S"},

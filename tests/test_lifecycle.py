@@ -21,6 +21,7 @@ def test_the_platform_stops_an_executable_when_its_slot_ends(broker_factory: Any
         },
         capacity={
             "resolution": "PT1S",
+            "min_accept_time": "PT1S",
             "limits": {"max_duration": "PT3S"},
             "pools": [{"name": "p", "cores": 8, "memory": 8, "storage": 10}],
         },

@@ -102,6 +102,7 @@ def test_platform_report_shows_holds(broker: TestClient) -> None:
     report = broker.get(f"/platform?start={format_instant(start)}", headers=JSON).json()
     pool = report["pools"][0]
     assert pool["totals"]["cores"] == 256
+    assert (report["offer_lifetime"], report["min_accept_time"]) == ("PT5M", "PT1S")  # as configured
     assert pool["reservations"] == len(body["offers"])
     assert max(step["cores"] for step in pool["profile"]) >= 3
     assert broker.get("/platform?start=nonsense", headers=JSON).status_code == 400

@@ -58,6 +58,7 @@ def reference_broker(tmp_path: Path, database_url: str) -> Any:
         },
     }
     config.setdefault("capacity", {})["resolution"] = "PT1S"
+    config["capacity"].setdefault("min_accept_time", "PT1S")
     config["engine"] = {"poll_interval": "PT0.1S"}
     path = tmp_path / "reference.yaml"
     path.write_text(yaml.safe_dump(config))

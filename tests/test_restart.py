@@ -25,6 +25,7 @@ def config(tmp_path: Path, database_url: str, prepare: str, run: str, release: s
             "database": {"url": database_url},
             "capacity": {
                 "resolution": "PT1S",
+                "min_accept_time": "PT1S",
                 "pools": [{"name": "p", "cores": 64, "memory": 128, "storage": 100}],
             },
             "platform": {

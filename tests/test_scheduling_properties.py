@@ -109,8 +109,8 @@ def bounds(draw: st.DrawFn, low: int, high: int) -> Bounds:
 @st.composite
 def requests(draw: st.DrawFn, world: World) -> SlotRequest:
     demand = Demand(
-        cores=draw(bounds(0, 6)),
-        memory=draw(bounds(0, 12)),
+        cores=draw(bounds(1, 6)),  # a minimum of zero cores or memory is refused (tested apart)
+        memory=draw(bounds(1, 12)),
         storage=draw(bounds(0, 20)),
         gpus=draw(st.sampled_from([Bounds(0), Bounds(0), Bounds(0, 1), Bounds(1), Bounds(1, 2)])),
     )
@@ -128,6 +128,7 @@ def requests(draw: st.DrawFn, world: World) -> SlotRequest:
         ),
         preparation=timedelta(seconds=draw(st.sampled_from([0, 30, 90]) | st.integers(0, 1800))),
         release=timedelta(seconds=draw(st.integers(0, 60))),
+        lead=timedelta(seconds=draw(st.sampled_from([0, 0, 30, 45]))),
         count=draw(st.sampled_from([4, 3, 1, 2, 5])),
     )
 
@@ -141,7 +142,7 @@ def longest(world: World, req: SlotRequest) -> timedelta:
 
 def check_slot_constraints(world: World, req: SlotRequest, plan: Plan) -> None:
     grid = Grid(world.resolution)
-    ready = world.now + req.preparation
+    ready = world.now + req.lead + req.preparation
     earliest = max(req.window_start, ready)
     totals = {pool.name: pool.totals for pool in world.pools}
     for slot in plan.slots:
@@ -211,7 +212,7 @@ def test_slot_one_is_the_earliest_feasible_start(data: st.DataObject) -> None:
     if not plan.slots:
         return
     grid = Grid(world.resolution)
-    first = grid.ceil(max(req.window_start, world.now + req.preparation))
+    first = grid.ceil(max(req.window_start, world.now + req.lead + req.preparation))
     need = req.demand.minimum
     for index in range(first, min(grid.ceil(plan.slots[0].start), first + 400)):
         start = grid.instant(index)

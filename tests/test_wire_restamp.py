@@ -110,11 +110,14 @@ def _expected(
     cores: int,
     memory: int,
     sizes: list[int],
+    expires: datetime | None,
 ) -> dict[str, Any]:
     """Build the other offer the slow way: decode, change every field, encode."""
     codec = get_codec(Dialect.V1_0)
     session: Session = codec.decode_session(copy.deepcopy(template))
     session.meta.name = name
+    if expires is not None:
+        session.expires = expires
     items: list[Any] = [session, *session.components()]
     for item in items:
         old = str(item.meta.uuid)
@@ -146,6 +149,7 @@ def _expected(
     cores=st.integers(1, 64),
     memory=st.integers(1, 256),
     size=st.integers(1, 100),
+    expiry=st.none() | st.integers(1, 600),
 )
 def test_restamp_equals_encoding_the_changed_offer(
     stores: int,
@@ -158,6 +162,7 @@ def test_restamp_equals_encoding_the_changed_offer(
     cores: int,
     memory: int,
     size: int,
+    expiry: int | None,
 ) -> None:
     template = _offer_document(stores, datas, named)
     before = copy.deepcopy(template)
@@ -171,10 +176,11 @@ def test_restamp_equals_encoding_the_changed_offer(
     sizes = [size + i for i in range(stores)]
     name = "set-offer-2" if named else None
 
-    changes = OfferChanges(renames, name, schedule, cores, memory, sizes)
+    expires = None if expiry is None else NOW + timedelta(seconds=expiry)
+    changes = OfferChanges(renames, name, schedule, cores, memory, sizes, expires)
     stamped = get_codec(Dialect.V1_0).restamp_session(template, changes)
 
-    assert stamped == _expected(template, renames, name, schedule, cores, memory, sizes)
+    assert stamped == _expected(template, renames, name, schedule, cores, memory, sizes, expires)
     assert template == before, "the template must not change"
     assert not set(olds) & {v for v in _uuids(stamped)}, "no identity of the template is kept"
 

@@ -163,6 +163,7 @@ async def platform(request: Request) -> Response:
         "horizon": format_duration(capacity.horizon),
         "offers_per_request": capacity.offers_per_request,
         "offer_lifetime": format_duration(capacity.offer_lifetime),
+        "min_accept_time": format_duration(capacity.min_accept_time),
         "limits": {
             "max_cores": limits.max_cores,
             "max_memory": limits.max_memory,

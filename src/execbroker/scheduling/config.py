@@ -90,9 +90,13 @@ class CapacityConfig(BaseModel):
     horizon: Duration = timedelta(days=7)
     offers_per_request: int = Field(default=4, ge=1)
     offer_lifetime: Duration = timedelta(seconds=300)
+    #: The least time an offer leaves its client to accept it before its preparation must begin: the
+    #: earliest offer starts no sooner than this plus the preparation time from now. An offer expires
+    #: after ``offer_lifetime`` or when its preparation is due, whichever comes first.
+    min_accept_time: Duration = timedelta(seconds=30)
     default_duration: Duration = timedelta(hours=2)
-    default_cores: int = Field(default=1, ge=0)
-    default_memory: int = Field(default=1, ge=0)
+    default_cores: int = Field(default=1, ge=1)
+    default_memory: int = Field(default=1, ge=1)
     max_duration_factor: float = Field(default=2.0, ge=1.0)
     release_time: Duration = timedelta(seconds=10)
 
@@ -122,7 +126,7 @@ class CapacityConfig(BaseModel):
             raise ValueError(f"must be longer than zero, not {value}")
         return value
 
-    @field_validator("release_time")
+    @field_validator("release_time", "min_accept_time")
     @classmethod
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):

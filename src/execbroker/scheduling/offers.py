@@ -6,7 +6,8 @@ depends on the length of the start window and of the session, not on how busy th
 The rules, in one place (the tests hold the code to them):
 
 * **Start instants.** A start lies in ``[window_start, window_start + window_width]`` (both ends
-  included; a width of zero is an exact start) and no earlier than ``now + preparation``. Starts are
+  included; a width of zero is an exact start) and no earlier than ``now + lead + preparation`` (the
+  lead leaves the client time to accept before preparation must begin). Starts are
   grid instants (multiples of the resolution since the epoch). When the window holds no grid instant
   (an exact start off the grid, or a window narrower than one slot), the window's own start is
   honoured exactly, if preparation allows; the reservation is still rounded outward to the grid.
@@ -97,6 +98,9 @@ class SlotRequest:
     preparation: timedelta = ZERO
     #: Time needed after the end (clean-up); booked too.
     release: timedelta = ZERO
+    #: Time the client has to accept an offer before its preparation must begin (not booked; zero
+    #: for direct execution, which accepts at once).
+    lead: timedelta = ZERO
     #: How many offers at most (1 for direct execution).
     count: int = 4
 
@@ -176,7 +180,7 @@ def generate(
 
     horizon_end = now + horizon
     latest = horizon_end - req.duration
-    ready = now + req.preparation
+    ready = now + req.lead + req.preparation
     earliest = max(req.window_start, ready)
     if earliest > latest and req.window_start > latest:
         return Plan([], [reasons.start_beyond_horizon(now, earliest, latest, horizon_end)])
@@ -249,6 +253,7 @@ def _refuse_invalid(req: SlotRequest, now: datetime) -> list[Message]:
         ("start window width", req.window_width),
         ("preparation time", req.preparation),
         ("release time", req.release),
+        ("time to accept", req.lead),
     ):
         if value < ZERO:
             out.append(reasons.invalid_length(now, what, value, "cannot be negative"))

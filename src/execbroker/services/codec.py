@@ -52,7 +52,10 @@ class StoredCodec:
         session = self._codec.decode_session(record.body)
         session.phase = record.phase
         session.meta.modified = _dt(record.modified)
-        session.expires = _dt(record.expires) if record.phase == SessionPhase.OFFERED else session.expires
+        # An offer's expiry means something while it is offered (and, once passed, when it expired);
+        # an accepted or rejected session has none.
+        offered = record.phase in (SessionPhase.OFFERED, SessionPhase.EXPIRED)
+        session.expires = _dt(record.expires) if offered and record.expires is not None else None
         session.meta.options = session_options(record.phase)
         return session
 

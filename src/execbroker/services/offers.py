@@ -43,7 +43,7 @@ from execbroker.model.messages import (
     Message,
 )
 from execbroker.model.phases import ComponentPhase, SessionPhase, client_options
-from execbroker.model.times import Interval, utcnow
+from execbroker.model.times import ZERO, Interval, utcnow
 from execbroker.platforms.base import Platform
 from execbroker.policy.rules import Policy
 from execbroker.scheduling.config import CapacityConfig
@@ -332,6 +332,7 @@ class OfferService:
             max_duration=None,
             preparation=self.platform.preparation_time(prototype),
             release=self.platform.release_time(prototype),
+            lead=ZERO if direct else self.capacity.min_accept_time,
             count=1 if direct else self.capacity.offers_per_request,
         )
 
@@ -343,9 +344,11 @@ class OfferService:
             self._store(rows, offerset, dialect, owner)
             return Answer(offerset, dialect)
         offerset.result = Result.YES
-        expires = now + self.capacity.offer_lifetime
+        lifetime_end = now + self.capacity.offer_lifetime
+        # An offer can be accepted until its lifetime ends or its preparation is due, whichever is first.
+        expiries = [min(lifetime_end, slot.preparing_start) for slot in plan.slots]
         record = self._store(rows, offerset, dialect, owner)
-        first = self._offer(item.prototype, plan.slots[0], 0, offerset, base_url, now, expires)
+        first = self._offer(item.prototype, plan.slots[0], 0, offerset, base_url, now, expiries[0])
         accepted = None
         if item.direct:
             accepted = first
@@ -357,8 +360,7 @@ class OfferService:
             )
         body, exact = self.codec.offer_body(first)
         index = _component_index(first)
-        until = expires.timestamp()
-        self._add_offer(rows, record, 0, plan.slots[0], first.phase, body, index, until)
+        self._add_offer(rows, record, 0, plan.slots[0], first.phase, body, index, expiries[0].timestamp())
         bodies = [body]
         # The other offers differ from the first only in identities, schedule and amounts. When the
         # first one's document is exact v1.0 (what the answer is written in), write them from it;
@@ -378,6 +380,7 @@ class OfferService:
                     cores=slot.amounts.cores if first.compute is not None else None,
                     memory=slot.amounts.memory if first.compute is not None else None,
                     storage_sizes=_storage_shares(item.prototype.storage, slot.amounts.storage),
+                    expires=expiries[position],
                 )
                 body = self.codec.restamp(bodies[0], changes)
                 self._add_offer(
@@ -388,14 +391,22 @@ class OfferService:
                     SessionPhase.OFFERED,
                     body,
                     [(renames[uuid], family) for uuid, family in index],
-                    until,
+                    expiries[position].timestamp(),
                 )
             else:
+                expires = expiries[position]
                 offer = self._offer(item.prototype, slot, position, offerset, base_url, now, expires)
                 offers.append(offer)
                 body, exact = self.codec.offer_body(offer)
                 self._add_offer(
-                    rows, record, position, slot, offer.phase, body, _component_index(offer), until
+                    rows,
+                    record,
+                    position,
+                    slot,
+                    offer.phase,
+                    body,
+                    _component_index(offer),
+                    expires.timestamp(),
                 )
             bodies.append(body)
         holds = [

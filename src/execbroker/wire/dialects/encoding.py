@@ -11,6 +11,7 @@ except that a schedule that exists is written even when empty (J25 writes ``sche
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from execbroker.model.components import (
@@ -93,6 +94,8 @@ class OfferChanges:
     memory: int | None
     #: Granted size of each storage resource, in order.
     storage_sizes: list[int]
+    #: When the offer expires (``None``: as the template).
+    expires: datetime | None = None
 
 
 class Writer:
@@ -379,6 +382,8 @@ class Writer:
             out["meta"].pop("name", None)
         else:
             out["meta"]["name"] = changes.name
+        if changes.expires is not None and "expires" in template:
+            out["expires"] = format_instant(changes.expires)
         if "executable" in template:
             out["executable"] = self._stamp(template["executable"], renames, block)
         key = self.style.compute_key

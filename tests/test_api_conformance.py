@@ -442,7 +442,27 @@ def test_a_session_booked_for_later_waits(broker: TestClient) -> None:
     assert update(broker, url, "ACCEPTED").status_code == 200
     waiting = wait_for_phase(broker, url, {"WAITING"})
     assert [o["values"] for o in waiting["meta"]["options"]] == [["CANCELLED"]]
-    assert update(broker, url, "CANCELLED").json()["phase"] == "CANCELLED"
+    cancelled = update(broker, url, "CANCELLED").json()
+    assert cancelled["phase"] == "CANCELLED"
+    # Nothing was prepared, so no engine step ends the components: they end with the session.
+    assert {cancelled[key]["phase"] for key in ("executable", "compute")} == {"CANCELLED"}
+
+
+def test_a_releasing_session_cannot_be_cancelled(broker_factory: Any) -> None:
+    """The draft allows CANCELLED from INITIAL to RUNNING: a releasing session ends as it ran."""
+    client = broker_factory(
+        platform={
+            "kind": "simulated",
+            "simulated": {"executables": {"docker-container": {"run": "PT0.2S", "release": "PT3S"}}},
+        }
+    )
+    url = offer(client, docker_request())["offers"][0]["meta"]["url"]
+    assert update(client, url, "ACCEPTED").status_code == 200
+    releasing = wait_for_phase(client, url, {"RELEASING"})
+    assert releasing["meta"].get("options", []) == []
+    refused = update(client, url, "CANCELLED")
+    assert refused.status_code == 409, refused.text
+    assert wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"})["phase"] == "COMPLETED"
 
 
 def test_cancel_ends_in_cancelled(broker: TestClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,14 @@ def test_root_health_and_readiness(broker: TestClient) -> None:
     assert broker.get("/healthz").status_code == 200
     ready = broker.get("/readyz", headers=JSON)
     assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert ready.json()["notes"] == ["database reachable, schema current, engine running"]
+
+
+def test_readiness_says_when_the_engine_is_off(broker_factory: Any) -> None:
+    client = broker_factory(engine={"enabled": False})
+    ready = client.get("/readyz", headers=JSON).json()
+    assert ready["ready"] is True
+    assert ready["notes"] == ["database reachable, schema current, engine disabled in this process"]
 
 
 def test_vosi_availability_and_capabilities(broker: TestClient) -> None:

@@ -70,7 +70,10 @@ async def _readiness(context: Context) -> tuple[bool, list[str]]:
         notes.append(f"database schema at {revision}, expected {head}")
     if context.settings.engine.enabled and not context.engine.running:
         notes.append("the lifecycle engine is not running")
-    return not notes, notes or ["database reachable, schema current, engine running"]
+    if notes:
+        return False, notes
+    engine = "engine running" if context.settings.engine.enabled else "engine disabled in this process"
+    return True, [f"database reachable, schema current, {engine}"]
 
 
 @router.get("/readyz", summary="Readiness: database reachable, schema current, engine running")

@@ -83,14 +83,14 @@ LIVE_SESSION_PHASES = frozenset(
     }
 )
 
-#: Phases after acceptance, before the end: the ones a client may cancel.
-EXECUTION_PHASES = (
+#: Phases after acceptance up to RUNNING: the ones a client may cancel (the draft allows CANCELLED
+#: from INITIAL to RUNNING; once RELEASING, the session is ending anyway and ends as it ran).
+CANCELLABLE_PHASES = (
     SessionPhase.ACCEPTED,
     SessionPhase.WAITING,
     SessionPhase.PREPARING,
     SessionPhase.AVAILABLE,
     SessionPhase.RUNNING,
-    SessionPhase.RELEASING,
 )
 
 _ORDER = {phase: index for index, phase in enumerate(SessionPhase)}
@@ -118,7 +118,7 @@ SESSION_TRANSITIONS: dict[SessionPhase, frozenset[SessionPhase]] = {
         {SessionPhase.RUNNING, SessionPhase.RELEASING, SessionPhase.FAILED, SessionPhase.CANCELLED}
     ),
     SessionPhase.RUNNING: frozenset({SessionPhase.RELEASING, SessionPhase.FAILED, SessionPhase.CANCELLED}),
-    SessionPhase.RELEASING: frozenset({SessionPhase.COMPLETED, SessionPhase.FAILED, SessionPhase.CANCELLED}),
+    SessionPhase.RELEASING: frozenset({SessionPhase.COMPLETED, SessionPhase.FAILED}),
     SessionPhase.REJECTED: frozenset(),
     SessionPhase.EXPIRED: frozenset(),
     SessionPhase.COMPLETED: frozenset(),
@@ -129,7 +129,7 @@ SESSION_TRANSITIONS: dict[SessionPhase, frozenset[SessionPhase]] = {
 #: What a client may ask for, from which phase (the options a session advertises).
 CLIENT_TRANSITIONS: dict[SessionPhase, tuple[SessionPhase, ...]] = {
     SessionPhase.OFFERED: (SessionPhase.ACCEPTED, SessionPhase.REJECTED),
-    **{phase: (SessionPhase.CANCELLED,) for phase in EXECUTION_PHASES},
+    **{phase: (SessionPhase.CANCELLED,) for phase in CANCELLABLE_PHASES},
 }
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from execbroker.model.components import Meta, OfferSet, Option, OptionKind, Session
-from execbroker.model.phases import SessionPhase, client_options
+from execbroker.model.phases import ComponentPhase, SessionPhase, client_options
 from execbroker.store.records import OfferSetRecord, SessionRecord
 from execbroker.wire.dialects import Dialect, get_codec
 from execbroker.wire.dialects.encoding import OfferChanges
@@ -57,6 +57,12 @@ class StoredCodec:
         offered = record.phase in (SessionPhase.OFFERED, SessionPhase.EXPIRED)
         session.expires = _dt(record.expires) if offered and record.expires is not None else None
         session.meta.options = session_options(record.phase)
+        if record.phase is SessionPhase.CANCELLED:
+            # Cancelled before anything was prepared, the session ended without an engine step: its
+            # components end with it (the engine sets them itself when it cleans up).
+            for component in session.components():
+                if component.phase is None or not component.phase.is_final:
+                    component.phase = ComponentPhase.CANCELLED
         return session
 
     def offerset(self, record: OfferSetRecord, sessions: list[SessionRecord]) -> OfferSet:

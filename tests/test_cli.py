@@ -244,6 +244,37 @@ def test_a_bad_phase_is_a_usage_error() -> None:
     assert "not a session phase" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sessions", "--broker", "notaurl"],
+        ["sessions", "--broker", "http://localhost:99999"],
+        ["sessions", "--broker", "http://[::1"],
+        ["show", "", "--broker", "http://127.0.0.1:9"],
+        ["show", "  ", "--broker", "http://127.0.0.1:9"],
+        ["show", "..", "--broker", "http://127.0.0.1:9"],
+        ["show", "a/b", "--broker", "http://127.0.0.1:9"],
+        ["show", "http://[::1"],
+        ["show", "http://localhost:99999/sessions/x"],
+        ["accept", ""],
+        ["reject", ""],
+        ["cancel", ""],
+        ["watch", ""],
+        ["logs", ""],
+    ],
+)
+def test_unusable_brokers_and_session_names_are_usage_errors(args: list[str], tmp_path: Path) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("execbroker: ")
+
+
+def test_offers_with_a_port_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("offers", write(tmp_path, request_doc()), "-b", "http://localhost:99999")
+    assert result.exit_code == 2, result.output
+    assert "not a broker URL" in result.stderr
+
+
 # -- validate ------------------------------------------------------------------------------------
 
 

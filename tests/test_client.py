@@ -351,3 +351,45 @@ def test_session_urls_name_their_broker() -> None:
     assert base_of("https://h/sessions/abc/") == ("https://h", "abc")
     assert base_of("abc") is None
     assert base_of("http://h/other/abc") is None
+
+
+def test_follow_rides_out_a_broker_restart(tmp_path: Path) -> None:
+    """The broker survives a restart, so a watch does too: it keeps asking while nobody answers."""
+    slow = {
+        "simulated": {
+            "executables": {"docker-container": {"prepare": "PT0S", "run": "PT4S", "release": "PT0S"}}
+        }
+    }
+    first = start_broker(tmp_path, platform=slow)
+    url = first.url
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        with Client(url, timeout=10) as c:
+            offer = earliest(c.request_offers(request_doc()).offers)
+            c.accept(str(offer.meta.uuid))
+            seen = []
+            for session in c.follow(str(offer.meta.uuid), timeout=90, patience=30):
+                seen.append(session.phase)
+                if first.process.poll() is None:
+                    first.kill()  # mid-session: the follower is left with a refused connection
+                    time.sleep(1.0)
+                    config = tmp_path / "broker.yaml"
+                    second = launch_broker(config, tmp_path / "broker.log", port=port, timeout=60)
+        assert seen[-1] is SessionPhase.COMPLETED, seen
+    finally:
+        first.kill()
+        if "second" in locals():
+            second.stop()
+
+
+def test_follow_gives_up_when_the_broker_stays_down(tmp_path: Path) -> None:
+    running = start_broker(tmp_path)
+    with Client(running.url, timeout=5) as c:
+        offer = earliest(c.request_offers(request_doc()).offers)
+        started = time.monotonic()
+        with pytest.raises(BrokerUnavailable):
+            for _ in c.follow(str(offer.meta.uuid), timeout=60, patience=1.5):
+                if running.process.poll() is None:
+                    running.kill()
+                    started = time.monotonic()
+        assert 1.4 <= time.monotonic() - started < 10

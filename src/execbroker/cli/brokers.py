@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from execbroker.cli.exits import CommandError
+from execbroker.cli.exits import CommandError, ExitCode
 from execbroker.client.protocol import base_of
 
 DEFAULT_BROKER = "http://127.0.0.1:8080"
@@ -44,14 +44,19 @@ def configured_broker() -> str | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("broker", ""), str):
         raise CommandError(f"The client config {path} must be a mapping with 'broker: URL'")
     broker = doc.get("broker")
-    return checked(broker, f"'broker' in {path}") if broker else None
+    return checked(broker, f"'broker' in {path}", ExitCode.ERROR) if broker else None
 
 
-def checked(url: str, where: str = "--broker") -> str:
+def checked(url: str, where: str = "--broker", code: ExitCode = ExitCode.USAGE) -> str:
     """A broker URL with the trailing slash removed, or a CommandError that says what is wrong with it."""
-    parts = urlsplit(url.strip())
+    problem = f"{where}: [{url}] is not a broker URL; expected e.g. http://127.0.0.1:8080"
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as exc:  # an unclosed [IPv6 address, a port over 65535, ...
+        raise CommandError(f"{problem} ({exc})", code) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CommandError(f"{where}: [{url}] is not a broker URL; expected e.g. http://127.0.0.1:8080")
+        raise CommandError(problem, code)
     return url.strip().rstrip("/")
 
 
@@ -66,7 +71,7 @@ def resolve(flags: list[str] | None) -> list[str]:
         return out
     env = os.environ.get("EXECBROKER_URL", "").strip()
     if env:
-        return [checked(env, "EXECBROKER_URL")]
+        return [checked(env, "EXECBROKER_URL", ExitCode.ERROR)]
     return [configured_broker() or DEFAULT_BROKER]
 
 
@@ -76,8 +81,14 @@ def locate(ref: str, flags: list[str] | None) -> tuple[str, str]:
     if ref.startswith(("http://", "https://")):
         found = base_of(ref)
         if found is None:
-            raise CommandError(f"[{ref}] is not a session URL; expected <broker>/sessions/<uuid>")
+            raise CommandError(
+                f"[{ref}] is not a session URL; expected <broker>/sessions/<uuid>", ExitCode.USAGE
+            )
         return found
+    if not ref or "/" in ref or ref in (".", ".."):
+        raise CommandError(
+            f"[{ref}] names no session; give its uuid or its URL (<broker>/sessions/<uuid>)", ExitCode.USAGE
+        )
     brokers = resolve(flags)
     if len(brokers) > 1:
         raise CommandError("Give one --broker for a session named by its uuid (or give its URL)")

@@ -13,6 +13,7 @@ from uuid import UUID
 import httpx
 
 from execbroker.client import protocol
+from execbroker.client.errors import BrokerUnavailable
 from execbroker.client.loading import RequestSource, request_document
 from execbroker.client.protocol import Call, SessionSummary
 from execbroker.client.sync import PhaseSet
@@ -113,14 +114,27 @@ class AsyncClient:
         return session
 
     async def follow(
-        self, uuid: str | UUID, *, timeout: float | None = None, poll: float = 1.0, step: float = 5.0
+        self,
+        uuid: str | UUID,
+        *,
+        timeout: float | None = None,
+        poll: float = 1.0,
+        step: float = 5.0,
+        patience: float = 60.0,
     ) -> AsyncIterator[Session]:
         waiter = protocol.Waiter(uuid, None, timeout=timeout, poll=poll, step=step)
+        outage = protocol.Outage(patience)
         session = await self.session(uuid)
         yield session
         while not waiter.done(session):
             before = session
-            session = protocol.session_from(await self._send(waiter.next_call(session)))
+            try:
+                answer = await self._send(waiter.next_call(session))
+            except BrokerUnavailable as error:
+                await asyncio.sleep(outage.pause(error))
+                continue
+            outage.over()
+            session = protocol.session_from(answer)
             if protocol.fingerprint(before) != protocol.fingerprint(session):
                 yield session
             await asyncio.sleep(waiter.pause(before, session))

@@ -372,7 +372,11 @@ def reached(session: Session, targets: frozenset[SessionPhase] | None) -> bool:
 
 def base_of(url: str) -> tuple[str, str] | None:
     """Split a session or offer-set URL into (broker base URL, uuid); ``None`` if it is not one."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     segments = parts.path.rstrip("/").split("/")
@@ -389,6 +393,30 @@ def _past(target: SessionPhase, phase: SessionPhase) -> bool:
 def fingerprint(session: Session) -> tuple[object, ...]:
     """What a watcher compares to tell that a session changed."""
     return (session.phase, session.meta.modified, tuple(c.phase for c in session.components()))
+
+
+class Outage:
+    """How long a follower keeps asking while the broker does not answer: it survives restarts, so a
+    watch should too. ``pause`` gives the time to wait before the next try, or raises once the broker
+    has been unreachable for longer than ``patience`` seconds."""
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+        self.since: float | None = None
+        self.tries = 0
+
+    def pause(self, error: BrokerUnavailable) -> float:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        if now - self.since >= self.patience:
+            raise error
+        self.tries += 1
+        return float(min(2.0, 0.1 * 2**self.tries, max(0.0, self.since + self.patience - now)))
+
+    def over(self) -> None:
+        self.since = None
+        self.tries = 0
 
 
 class Waiter:

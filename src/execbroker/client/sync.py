@@ -16,6 +16,7 @@ from uuid import UUID
 import httpx
 
 from execbroker.client import protocol
+from execbroker.client.errors import BrokerUnavailable
 from execbroker.client.loading import RequestSource, request_document
 from execbroker.client.protocol import Call, SessionSummary
 from execbroker.model.components import OfferSet, Session
@@ -133,15 +134,31 @@ class Client:
         return session
 
     def follow(
-        self, uuid: str | UUID, *, timeout: float | None = None, poll: float = 1.0, step: float = 5.0
+        self,
+        uuid: str | UUID,
+        *,
+        timeout: float | None = None,
+        poll: float = 1.0,
+        step: float = 5.0,
+        patience: float = 60.0,
     ) -> Iterator[Session]:
-        """Yield the session now and at every change (phase, component phases, modified) until final."""
+        """Yield the session now and at every change (phase, component phases, modified) until final.
+
+        While the broker does not answer (a restart), keep asking for up to ``patience`` seconds.
+        """
         waiter = protocol.Waiter(uuid, None, timeout=timeout, poll=poll, step=step)
+        outage = protocol.Outage(patience)
         session = self.session(uuid)
         yield session
         while not waiter.done(session):
             before = session
-            session = protocol.session_from(self._send(waiter.next_call(session)))
+            try:
+                answer = self._send(waiter.next_call(session))
+            except BrokerUnavailable as error:
+                time.sleep(outage.pause(error))
+                continue
+            outage.over()
+            session = protocol.session_from(answer)
             if protocol.fingerprint(before) != protocol.fingerprint(session):
                 yield session
             time.sleep(waiter.pause(before, session))

@@ -400,6 +400,20 @@ def test_direct_execution_needs_no_time_to_accept(broker_factory: Any) -> None:
     assert preparing <= datetime.now().astimezone() + timedelta(seconds=2)
 
 
+def test_the_engines_grace_after_a_slot_is_booked_with_the_release(broker_factory: Any) -> None:
+    """The engine stops an executable stop_grace after its slot ends, then releases: the booking, and
+    so the offered releasing step, covers both (a probe saw a run outlast its booking by the grace)."""
+    client = broker_factory(
+        engine={"poll_interval": "PT0.1S", "stop_grace": "PT7S"},
+        platform={
+            "kind": "simulated",
+            "simulated": {"executables": {"docker-container": {"release": "PT2S", "run": "PT0.3S"}}},
+        },
+    )
+    item = offer(client, docker_request())["offers"][0]
+    assert parse_duration(item["schedule"]["releasing"]["duration"]) == timedelta(seconds=9)
+
+
 def test_illegal_updates(broker: TestClient) -> None:
     url = offer(broker, docker_request())["offers"][0]["meta"]["url"]
     assert update(broker, url, "COMPLETED").status_code == 409

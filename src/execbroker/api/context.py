@@ -58,7 +58,9 @@ class Context:
         codec = StoredCodec()
         platform = build_platform(settings, db)
         policy = Policy(settings.policy)
-        offers = OfferService(db, ledger, settings.capacity, policy, platform, codec, notifier)
+        offers = OfferService(
+            db, ledger, settings.capacity, policy, platform, codec, notifier, settings.engine.stop_grace
+        )
         sessions = SessionService(db, ledger, notifier)
         engine = Engine(db, ledger, platform, codec, notifier, settings.engine)
         return cls(settings, db, ledger, notifier, codec, platform, offers, sessions, engine)

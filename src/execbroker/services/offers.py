@@ -136,7 +136,11 @@ class OfferService:
         platform: Platform,
         codec: StoredCodec,
         notifier: Notifier,
+        overrun: timedelta = ZERO,
     ) -> None:
+        """``overrun``: how long the engine lets an executable run past its slot before stopping it
+        (``engine.stop_grace``); it is booked after the slot with the release time."""
+        self.overrun = overrun
         self.db = db
         self.ledger = ledger
         self.capacity = capacity
@@ -331,7 +335,7 @@ class OfferService:
             duration=duration,
             max_duration=None,
             preparation=self.platform.preparation_time(prototype),
-            release=self.platform.release_time(prototype),
+            release=self.platform.release_time(prototype) + self.overrun,
             lead=ZERO if direct else self.capacity.min_accept_time,
             count=1 if direct else self.capacity.offers_per_request,
         )

@@ -170,7 +170,7 @@ class Engine:
 
         expired = await self.db.run_write(expire, on_error=self.ledger.invalidate)
         if expired:
-            self.notifier.session_changed()
+            self.notifier.session_changed(expired)
         free = self.config.concurrency - len(self._tasks)
         if free <= 0:
             return 0
@@ -465,7 +465,7 @@ class Engine:
         saved = await self.db.run_write(write, on_error=self.ledger.invalidate)
         self.steps_done += 1
         if saved:
-            self.notifier.session_changed()
+            self.notifier.session_changed([record.uuid])
         else:
             log.info("session %s changed during its step; the step's result was dropped", record.uuid)
 

@@ -1,21 +1,23 @@
 """In-process wake-ups: the engine when work arrives, long-polls when a session changes.
 
-Several processes on one database do not share these; they fall back to polling the database at a
-short interval, so a wake-up is an optimisation, never a requirement.
+Several processes on one database do not share these; long-polls fall back to one shared poll of the
+database at a short interval (see ``SessionService``), so a wake-up is an optimisation, never a
+requirement.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 
 
 class Notifier:
     def __init__(self) -> None:
         self._engine = asyncio.Event()
-        self._changed = asyncio.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: set[asyncio.Future[None]] = set()
+        #: session uuid -> the long-polls waiting on it
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -29,23 +31,36 @@ class Notifier:
             await asyncio.wait_for(self._engine.wait(), timeout)
         self._engine.clear()
 
-    def session_changed(self) -> None:
-        """Wake every long-poll waiting in this process (safe from any thread)."""
-        self._call(self._notify_all)
+    def session_changed(self, uuids: Iterable[str] | None = None) -> None:
+        """Wake the long-polls on these sessions, or on every session with ``None`` (safe from any
+        thread)."""
+        keys = None if uuids is None else list(uuids)
+        self._call(lambda: self._wake(keys))
 
-    def _notify_all(self) -> None:
-        async def notify() -> None:
-            async with self._changed:
-                self._changed.notify_all()
+    def _wake(self, keys: list[str] | None) -> None:
+        for key in list(self._waiters) if keys is None else keys:
+            for future in self._waiters.pop(key, ()):
+                if not future.done():
+                    future.set_result(None)
 
-        task = asyncio.ensure_future(notify())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+    async def wait_change(self, uuid: str, timeout: float) -> bool:
+        """Wait until :meth:`session_changed` names ``uuid`` (True) or ``timeout`` passes (False)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting = self._waiters.setdefault(uuid, set())
+        waiting.add(future)
+        try:
+            await asyncio.wait_for(future, max(0.0, timeout))
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            waiting.discard(future)
+            if not waiting and self._waiters.get(uuid) is waiting:
+                del self._waiters[uuid]
 
-    async def wait_change(self, timeout: float) -> None:
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
+    def watched(self) -> list[str]:
+        """The sessions some long-poll is waiting on."""
+        return list(self._waiters)
 
     def _call(self, fn: object) -> None:
         assert callable(fn)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,12 +29,16 @@ from execbroker.store.sessions import (
     record_event,
     record_events,
     save_session,
+    session_stamps,
 )
 
 PHASE_PATHS = frozenset({"phase", "/phase", "state", "/state"})
 
 #: Phases in which nothing has been created on the platform yet: a cancel ends the session at once.
 _NOTHING_PREPARED = (SessionPhase.ACCEPTED, SessionPhase.WAITING)
+
+#: How often the long-polls' shared poll reads the database (for changes made by other processes).
+POLL_INTERVAL = 0.5
 
 
 @dataclass(slots=True)
@@ -48,6 +54,9 @@ class SessionService:
         self.db = db
         self.ledger = ledger
         self.notifier = notifier
+        #: session uuid -> the latest ``modified`` a long-poll on it has seen
+        self._seen: dict[str, float] = {}
+        self._poller: asyncio.Task[None] | None = None
 
     async def get(self, uuid: str) -> SessionRecord:
         record = await self.db.run_read(lambda conn: get_session(conn, uuid))
@@ -97,6 +106,8 @@ class SessionService:
         """UWS-style blocking read: return when the phase changes or the time is up.
 
         With ``phase``, block only while the session is in that phase (return at once otherwise).
+        A change made in this process wakes the wait at once; one made by another process on the same
+        database is seen by a poll shared by every wait (one query per interval, not one per wait).
         """
         record = await self.get(uuid)
         watched = phase if phase is not None else record.phase
@@ -107,10 +118,30 @@ class SessionService:
             left = deadline - time.monotonic()
             if left <= 0:
                 return record
-            await self.notifier.wait_change(min(left, 0.5))
+            self._seen[uuid] = max(self._seen.get(uuid, 0.0), record.modified)
+            if self._poller is None or self._poller.done():
+                self._poller = asyncio.create_task(self._poll())
+            if not await self.notifier.wait_change(uuid, left):
+                return record
             record = await self.get(uuid)
             if record.phase != watched:
                 return record
+
+    async def _poll(self) -> None:
+        """While anyone waits: read the waited-on sessions' modification times in one query and wake
+        the waits of those that changed (the changes other processes made)."""
+        while True:
+            await asyncio.sleep(POLL_INTERVAL)
+            watched = self.notifier.watched()
+            for uuid in [u for u in self._seen if u not in watched]:
+                del self._seen[uuid]
+            if not watched:
+                self._poller = None
+                return
+            stamps = await self.db.run_read(functools.partial(session_stamps, uuids=watched))
+            changed = [u for u in watched if stamps.get(u, 0.0) > self._seen.get(u, 0.0)]
+            if changed:
+                self.notifier.session_changed(changed)
 
     async def apply(self, uuid: str, change: Update, actor: str) -> SessionRecord:
         """Apply a client's update; raises NotFound, Unprocessable (422) or Conflict (409)."""
@@ -129,7 +160,7 @@ class SessionService:
         record = await self.db.run_write(
             lambda conn: self._apply(conn, uuid, target, actor, now), on_error=self.ledger.invalidate
         )
-        self.notifier.session_changed()
+        self.notifier.session_changed([uuid])  # rejected siblings: the shared poll sees them
         if record.phase == SessionPhase.ACCEPTED or record.needs_release:
             self.notifier.wake_engine()
         return record

@@ -21,6 +21,15 @@ def get_session(conn: Connection, uuid: str, *, lock: bool = False) -> SessionRe
     return SessionRecord.from_row(row) if row is not None else None
 
 
+def session_stamps(conn: Connection, uuids: list[str]) -> dict[str, float]:
+    """The ``modified`` time of each of these sessions (a missing one is left out)."""
+    out: dict[str, float] = {}
+    for at in range(0, len(uuids), 500):
+        query = select(S.c.uuid, S.c.modified).where(S.c.uuid.in_(uuids[at : at + 500]))
+        out.update((str(row[0]), float(row[1])) for row in conn.execute(query).all())
+    return out
+
+
 def get_siblings(conn: Connection, offerset_uuid: str, *, lock: bool = False) -> list[SessionRecord]:
     query = select(S).where(S.c.offerset_uuid == offerset_uuid).order_by(S.c.position)
     if lock and conn.dialect.name == "postgresql":

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from execbroker.cli.main import app
 from execbroker.client import Client, Conflict
 from execbroker.model.phases import SessionPhase
+from execbroker.model.times import format_instant
 from test_client import BrokerProcess, earliest, request_doc, start_broker, unused_url
 
 runner = CliRunner()
@@ -162,9 +163,15 @@ def test_accept_by_url_then_cancel_and_watch_exits_5(broker: BrokerProcess) -> N
     assert cancelled.exit_code == 0, cancelled.output
     assert "CANCELLED" in cancelled.stdout
 
+    time.sleep(1.2)  # so that "now" and the time of the cancel differ in whole seconds
     watched = invoke("watch", str(offer.meta.uuid), "--broker", broker.url)
     assert watched.exit_code == 5
     assert "CANCELLED" in watched.stdout
+    # An ended session's lines carry the time of its last change, not the time of the watch.
+    with Client(broker.url) as client:
+        modified = client.session(str(offer.meta.uuid)).meta.modified
+    assert modified is not None
+    assert format_instant(modified.replace(microsecond=0)) in watched.stdout
 
 
 def test_accept_with_watch_follows_to_completed(broker: BrokerProcess) -> None:

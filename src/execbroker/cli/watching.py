@@ -68,7 +68,9 @@ def follow(client: Client, uuid: str, *, timeout: float | None, output: Output) 
         for session in client.follow(uuid, timeout=timeout):
             if watcher.session is None:
                 out.print(f"session {session.meta.uuid} at {client.base_url}", markup=False)
-            stamp = format_instant(utcnow().replace(microsecond=0))
+            # When the broker says the session changed (an ended session's last change is in the past).
+            changed = session.meta.modified or utcnow()
+            stamp = format_instant(changed.replace(microsecond=0))
             for label, phase in watcher.observe(session):
                 indent = "" if label == "session" else "  "
                 out.print(f"{stamp} {indent}{label} {phase or '-'}", markup=False)

@@ -257,6 +257,8 @@ def test_a_bad_phase_is_a_usage_error() -> None:
         ["sessions", "--broker", "notaurl"],
         ["sessions", "--broker", "http://localhost:99999"],
         ["sessions", "--broker", "http://[::1"],
+        ["sessions", "--broker", "http://127.0.0.1:9/sessions"],
+        ["sessions", "--broker", "http://127.0.0.1:9/eb/requests/"],
         ["show", "", "--broker", "http://127.0.0.1:9"],
         ["show", "  ", "--broker", "http://127.0.0.1:9"],
         ["show", "..", "--broker", "http://127.0.0.1:9"],

@@ -57,7 +57,17 @@ def checked(url: str, where: str = "--broker", code: ExitCode = ExitCode.USAGE) 
         raise CommandError(f"{problem} ({exc})", code) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CommandError(problem, code)
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if last in _ENDPOINTS:
+        base = url.strip().rstrip("/")[: -len(last)].rstrip("/")
+        raise CommandError(
+            f"{where}: [{url}] names the broker's /{last} endpoint; give the broker itself, e.g. {base}", code
+        )
     return url.strip().rstrip("/")
+
+
+#: The last path segment of the broker's own endpoints: a broker URL does not end in one.
+_ENDPOINTS = frozenset({"sessions", "offersets", "requests", "direct"})
 
 
 def resolve(flags: list[str] | None) -> list[str]:

@@ -161,3 +161,24 @@ def test_cancel_stops_and_removes(real_broker: Any, engine_url: str, test_image:
     assert leftovers(engine_url, uuid) == ([], [])
     session = client.get(url, headers=JSON).json()
     assert session["executable"]["phase"] == "CANCELLED"
+
+
+def test_a_declared_checksum_is_checked_through_the_broker(
+    real_broker: Any, engine_url: str, test_image: str
+) -> None:
+    """The checksum a request declares reaches the stager: a wrong one fails the session before it
+    runs (a probe found it dropped while reading the request, so bad data passed)."""
+    client, inputs = real_broker
+    doc = request(test_image, inputs, ["sh", "-c", "cat /input/*"])
+    doc["data"][0]["checksum"] = {"type": "sha256", "value": "0" * 64}
+    response = client.post("/direct", json=doc, headers=JSON)
+    assert response.status_code == 303, response.text
+    url = response.headers["location"]
+    kept = client.get(url, headers=JSON).json()["data"][0]
+    assert kept["checksum"] == {"type": "sha256", "value": "0" * 64}
+    done = wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=90)
+    assert done["phase"] == "FAILED"
+    text = " ".join(m["message"] for m in done["meta"].get("messages", []))
+    assert "checksum" in text.lower(), text
+    containers, volumes = leftovers(engine_url, done["meta"]["uuid"])
+    assert containers == [] and volumes == []

@@ -213,7 +213,11 @@ class DockerPlatform(Platform):
             await asyncio.wait({task}, timeout=self.config.prepare_wait_seconds)
         if not task.done():
             return Outcome(retry_after=self.config.prepare_poll_seconds)
-        del self._preparing[key]
+        # A cancel may have taken the preparation away (and stopped it) while this call waited.
+        if self._preparing.get(key) is running:
+            del self._preparing[key]
+        if task.cancelled():
+            return Outcome(ok=False, messages=[_error(EXECUTION_FAILED, "The preparation was cancelled")])
         state.update(copy)
         return task.result()
 

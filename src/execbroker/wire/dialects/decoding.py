@@ -80,7 +80,7 @@ T = TypeVar("T")
 
 #: Kind-specific fields kept verbatim in ``spec`` (same shape in every dialect).
 EXECUTABLE_SPEC = ("image", "privileged", "command", "entrypoint", "environment", "network", "location")
-DATA_SPEC = ("location", "endpoint", "template", "bucket", "object", "rucio", "ivoa", "skao")
+DATA_SPEC = ("location", "endpoint", "template", "bucket", "object", "rucio", "ivoa", "skao", "checksum")
 
 _META_KEYS = ("uuid", "name", "url", "description", "created", "modified", "messages", "options")
 #: Metadata written flat on the node by v0.8, SEED and J25 (``href`` is their ``meta.url``).

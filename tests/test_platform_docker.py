@@ -439,6 +439,31 @@ def test_slow_preparation_runs_in_the_background(
         asyncio.run(scenario(server))
 
 
+def test_cancel_while_a_prepare_call_waits_fails_that_call_cleanly(
+    engine: str, api: docker.DockerClient, test_image: str, roots: tuple[Path, Path]
+) -> None:
+    """A cancel (release) takes the preparation away while a prepare() call is waiting on it: that call
+    answers 'cancelled' instead of raising (a probe saw KeyError in the engine step)."""
+    platform = make_platform(engine, roots, prepare_wait_seconds=10, prepare_poll_seconds=0.2)
+
+    async def scenario(server: FileServer) -> None:
+        server.files["/slow/b.txt"] = b"abcdefgh"  # 8 bytes at 2 bytes/s
+        session = make_session(test_image, ["true"], [simple_data("in", f"{server.base}/slow/b.txt")])
+        state: dict[str, Any] = {}
+        waiting = asyncio.ensure_future(platform.prepare(session, state))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        assert (await platform.release(session, state)).ok
+        outcome = await asyncio.wait_for(waiting, 5)
+        assert not outcome.ok and outcome.retry_after is None
+        assert "cancelled" in " ".join(m.rendered for m in outcome.messages)
+        assert leftovers(api, session) == []
+        await platform.close()
+
+    with FileServer() as server:
+        asyncio.run(scenario(server))
+
+
 # ----------------------------------------------------------------------------- no engine needed
 
 

@@ -38,7 +38,8 @@ from execbroker.model.components import (
 )
 from execbroker.model.messages import Level, Message
 from execbroker.model.phases import ComponentPhase, ConnectorStatus, SessionPhase
-from execbroker.model.times import Interval
+from execbroker.model.text import shorten
+from execbroker.model.times import Interval, format_instant
 from execbroker.wire.dialects import Dialect, detect_dialect, get_codec, sniff_dialect
 from execbroker.wire.errors import DecodeError
 from execbroker.wire.kinds import UriStyle, kind_uri, parse_kind
@@ -614,3 +615,15 @@ def test_v10_endpoints_decide_whatever_the_body() -> None:
 def test_get_codec_accepts_values() -> None:
     assert get_codec("seed") is SEED
     assert get_codec(Dialect.J25) is J25
+
+
+def test_instants_are_written_with_four_digit_years_and_trimmed_fractions() -> None:
+    assert format_instant(datetime(5, 1, 2, 3, 4, 5, tzinfo=UTC)) == "0005-01-02T03:04:05Z"
+    assert format_instant(datetime(2026, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)) == "2026-01-01T00:00:00.5Z"
+    assert format_instant(datetime(2026, 1, 1, 1, tzinfo=UTC) - timedelta(hours=1)) == "2026-01-01T00:00:00Z"
+
+
+def test_shorten_cuts_long_text_with_an_ellipsis() -> None:
+    assert shorten("abc") == "abc"
+    cut = shorten("x" * 500)
+    assert len(cut) == 80 and cut.endswith("\u2026")

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from execbroker.model.text import shorten
+
 ZERO = timedelta(0)
 
 #: The longest duration read: longer ones are refused rather than carried into arithmetic that would
@@ -33,11 +35,6 @@ _DURATION = re.compile(
     r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?"
     r")?$"
 )
-
-
-def shorten(text: str, limit: int = 80) -> str:
-    """``text`` for a message: at most ``limit`` characters, the cut marked with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 class TimeSyntaxError(ValueError):

@@ -20,6 +20,7 @@ from execbroker.model.messages import (
     Level,
     Message,
 )
+from execbroker.model.text import shorten
 
 
 @dataclass(slots=True)
@@ -69,8 +70,7 @@ class Findings:
 
 
 def _quote(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(repr(value) if isinstance(value, str) else str(value))
 
 
 @dataclass(slots=True)

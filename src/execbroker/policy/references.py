@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from execbroker.model.components import Component, Data, ExecutionRequest, Storage, VolumeMount
 from execbroker.model.messages import DUPLICATE_RESOURCE, INVALID_VALUE, RESOURCE_NOT_FOUND
-from execbroker.model.times import shorten
 from execbroker.policy.config import VolumePolicy
 from execbroker.policy.findings import Findings, Subject
 
@@ -157,7 +156,7 @@ def _check_volume(
     if volume.path is not None:
         expected = _mount_path_problem(volume.path)
         if expected is not None:
-            findings.invalid(subject, "path", expected, shorten(volume.path))
+            findings.invalid(subject, "path", expected, volume.path)
     resources = [r for r in volume.resources if r and r.strip()]
     if not resources:
         findings.missing(subject, "resource")

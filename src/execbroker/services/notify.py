@@ -31,14 +31,13 @@ class Notifier:
             await asyncio.wait_for(self._engine.wait(), timeout)
         self._engine.clear()
 
-    def session_changed(self, uuids: Iterable[str] | None = None) -> None:
-        """Wake the long-polls on these sessions, or on every session with ``None`` (safe from any
-        thread)."""
-        keys = None if uuids is None else list(uuids)
+    def session_changed(self, uuids: Iterable[str]) -> None:
+        """Wake the long-polls on these sessions (safe from any thread)."""
+        keys = list(uuids)
         self._call(lambda: self._wake(keys))
 
-    def _wake(self, keys: list[str] | None) -> None:
-        for key in list(self._waiters) if keys is None else keys:
+    def _wake(self, keys: list[str]) -> None:
+        for key in keys:
             for future in self._waiters.pop(key, ()):
                 if not future.done():
                     future.set_result(None)

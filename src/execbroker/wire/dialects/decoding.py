@@ -62,13 +62,13 @@ from execbroker.model.messages import (
     render,
 )
 from execbroker.model.phases import ComponentPhase, ConnectorStatus, SessionPhase
+from execbroker.model.text import shorten
 from execbroker.model.times import (
     Interval,
     TimeSyntaxError,
     parse_duration,
     parse_instant,
     parse_interval,
-    shorten,
     utcnow,
 )
 from execbroker.wire.errors import DecodeError, Problem

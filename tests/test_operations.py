@@ -72,6 +72,20 @@ def test_head_of_a_session_and_of_a_post_only_path(broker: TestClient) -> None:
     assert broker.head("/requests").status_code == 405
 
 
+def test_logs_of_a_session_without_output_is_404_saying_why(broker: TestClient) -> None:
+    body = {"executable": {"kind": P + "executable/docker-container.yaml", "image": {"locations": ["x"]}}}
+    answer = broker.post("/requests", json=body, headers=JSON, follow_redirects=True)
+    url = answer.json()["offers"][0]["meta"]["url"]
+    offered = broker.get(f"{url}/logs", headers=JSON)
+    assert offered.status_code == 404
+    assert "No output yet: the session is OFFERED" in offered.json()["message"]
+    broker.post(url, json={"kind": "uri:enum-value-update", "path": "phase", "value": "REJECTED"})
+    rejected = broker.get(f"{url}/logs", headers=JSON)
+    assert rejected.status_code == 404
+    assert "simulated platform runs nothing" in rejected.json()["message"]
+    assert broker.get("/sessions/00000000-0000-0000-0000-000000000000/logs").status_code == 404
+
+
 def test_openapi_has_unique_operation_ids(broker: TestClient) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -18,7 +18,7 @@ from execbroker.api.responses import (
 )
 from execbroker.model.components import Family, Result
 from execbroker.model.phases import SessionPhase
-from execbroker.services.errors import ServiceError
+from execbroker.services.errors import NotFound, ServiceError
 from execbroker.store.records import SessionRecord
 from execbroker.wire.dialects import Dialect, detect_dialect, get_codec
 from execbroker.wire.media import Limits, parse_body
@@ -333,8 +333,31 @@ async def session_logs(uuid: str, request: Request) -> Response:
     session = context.codec.session(record)
     text = await context.platform.logs(session, record.platform_state)
     if text is None:
-        raise ServiceError("This platform keeps no logs for this session")
+        raise NotFound(_no_logs(record, context.platform.name))
     return Response(text, media_type="text/plain; charset=utf-8")
+
+
+#: Phases before the executable can have written anything.
+_BEFORE_RUN = frozenset(
+    {
+        SessionPhase.INITIAL,
+        SessionPhase.OFFERED,
+        SessionPhase.ACCEPTED,
+        SessionPhase.WAITING,
+        SessionPhase.PREPARING,
+        SessionPhase.AVAILABLE,
+    }
+)
+
+
+def _no_logs(record: SessionRecord, platform: str) -> str:
+    """Why a session has no output to show: not run yet, never run, or a platform that keeps none."""
+    phase = SessionPhase(record.phase)
+    if phase in _BEFORE_RUN:
+        return f"No output yet: the session is {phase.value}; its executable's output is kept once it runs"
+    if platform == "simulated":
+        return "The simulated platform runs nothing, so it has no output to show"
+    return f"No output is kept for this session (it is {phase.value}; it may never have run)"
 
 
 def _component_route(family: Family) -> Any:

@@ -7,10 +7,13 @@ server's trivial endpoint (GET /healthz) as the baseline, measured in the same r
     python benchmarks/offers_http.py [--duration 10] [--rounds 3] [--sizes 0,1000,10000,100000]
                                      [--postgres postgresql+psycopg://user@host:port/postgres]
 
-Needs ``wrk`` (Debian package). Each size is measured in alternating rounds (trivial, offers, trivial,
-...) and the medians are printed, one table; the ratio column is offer throughput over the trivial
-endpoint's. Offers are held for their lifetime (300 s), so every offer request of the run adds to the
-live reservations too (the last column counts them at the end).
+Needs ``wrk`` (Debian package). Each size is measured in alternating rounds (trivial, floor, decode,
+offers, trivial, ...) and the medians are printed, one table; the ratio column is offer throughput
+over the trivial endpoint's. The server is ``floor_server.py``: the broker as ``execbroker serve``
+runs it, with two more routes that show the stack's own floor for an offer request (read and parse
+the body, then answer a stored offer set; and the same plus decoding the request). Offers are held
+for their lifetime (300 s), so every offer request of the run adds to the live reservations too (the
+"live in 24h" column counts them at the end).
 """
 
 from __future__ import annotations
@@ -90,6 +93,15 @@ def preload(url: str, count: int, now: datetime) -> None:
     db.close()
 
 
+#: What is measured, in each round in this order: name -> (path, whether it POSTs the request).
+ENDPOINTS = {
+    "trivial": ("/healthz", False),
+    "floor": ("/bench/floor", True),
+    "decode": ("/bench/decode", True),
+    "offers": ("/requests", True),
+}
+
+
 def wrk(url: str, seconds: int, script: Path | None) -> dict[str, float]:
     command = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"]
     if script:
@@ -135,7 +147,7 @@ def fresh_database(server_url: str, size: int) -> str:
 
 def run(
     size: int, seconds: int, rounds: int, workdir: Path, postgres: str | None
-) -> tuple[dict[str, float], dict[str, float], int]:
+) -> tuple[dict[str, dict[str, float]], int]:
     data = workdir / f"n{size}"
     data.mkdir()
     db_url = fresh_database(postgres, size) if postgres else f"sqlite:///{data / 'execbroker.db'}"
@@ -151,15 +163,16 @@ def run(
     }
     (data / "config.yaml").write_text(yaml.safe_dump(config))
     port = free_port()
+    canned = data / "canned.json"
     server = [
         sys.executable,
-        "-m",
-        "execbroker.cli.main",
-        "serve",
+        str(Path(__file__).resolve().parent / "floor_server.py"),
         "--port",
         str(port),
         "--config",
         str(data / "config.yaml"),
+        "--canned",
+        str(canned),
     ]
     if shutil.which("taskset"):
         server = ["taskset", "-c", "0", *server]
@@ -186,19 +199,30 @@ def run(
         )
         # Warm up (builds the profile from the preloaded ledger), then measure in alternating rounds
         # (this machine's speed drifts; the median of the rounds is reported).
-        httpx.post(f"{base}/requests", content=body, headers={"Content-Type": "application/json"}, timeout=60)
+        warm = httpx.post(
+            f"{base}/requests",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Prefer": "return=representation",
+            },
+            timeout=60,
+        )
+        warm.raise_for_status()
+        canned.write_bytes(warm.content)  # what the floor routes answer
         wrk(f"{base}/healthz", 2, None)
-        trivials, offered = [], []
+        measured: dict[str, list[dict[str, float]]] = {name: [] for name in ENDPOINTS}
         for _ in range(rounds):
-            trivials.append(wrk(f"{base}/healthz", seconds, None))
-            offered.append(wrk(f"{base}/requests", seconds, script))
-        trivial, offers = _median(trivials), _median(offered)
+            for name, (path, posts) in ENDPOINTS.items():
+                measured[name].append(wrk(f"{base}{path}", seconds, script if posts else None))
+        results = {name: _median(runs) for name, runs in measured.items()}
         live = httpx.get(f"{base}/platform", headers={"Accept": "application/json"}, timeout=30).json()
         held = sum(p["reservations"] for p in live["pools"])
     finally:
         process.terminate()
         process.wait(20)
-    return trivial, offers, held
+    return results, held
 
 
 def main() -> None:
@@ -218,21 +242,30 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            trivial, offers, held = run(size, args.duration, args.rounds, Path(tmp), args.postgres)
-            rows.append((size, trivial, offers, held))
+            results, held = run(size, args.duration, args.rounds, Path(tmp), args.postgres)
+            rows.append((size, results, held))
     print(
         f"{'reservations':>12} {'trivial req/s':>14} {'offers req/s':>13} {'ratio':>6} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'live in 24h':>11}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'live in 24h':>11} "
+        f"{'floor ratio':>11} {'decode ratio':>12}"
     )
-    for size, trivial, offers, held in rows:
+    for size, results, held in rows:
+        trivial, offers = results["trivial"], results["offers"]
         print(
             f"{size:>12} {trivial['rps']:>14.0f} {offers['rps']:>13.0f} "
             f"{offers['rps'] / trivial['rps']:>6.2f} "
-            f"{offers['p50']:>7.1f} {offers['p99']:>7.1f} {offers['errors']:>6.0f} {held:>11}"
+            f"{offers['p50']:>7.1f} {offers['p99']:>7.1f} {offers['errors']:>6.0f} {held:>11} "
+            f"{results['floor']['rps'] / trivial['rps']:>11.2f} "
+            f"{results['decode']['rps'] / trivial['rps']:>12.2f}"
         )
-    by_size = {size: offers for size, _, offers, _ in rows}
+    by_size = {size: results["offers"] for size, results, _ in rows}
     if 1000 in by_size and 100000 in by_size:
         print(f"p50 latency at 100 000 / at 1 000: {by_size[100000]['p50'] / by_size[1000]['p50']:.2f}x")
+    print(
+        "floor ratio: POST /bench/floor (read and parse the request, answer a stored offer set) over "
+        "the trivial endpoint;\ndecode ratio: the same plus decoding the request. No offer request can "
+        "be faster than the floor on this stack."
+    )
 
 
 if __name__ == "__main__":

@@ -88,3 +88,18 @@ def create_app(settings: Settings, *, context: Context | None = None) -> FastAPI
         return error_response(request, 400, "bad-request", "The request is not valid", problems)
 
     return app
+
+
+def serve(app: FastAPI, settings: Settings) -> None:
+    """Run ``app`` with uvicorn in this process (one worker), as ``execbroker serve`` does."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=settings.server.proxy_headers,
+        timeout_graceful_shutdown=10,
+    )

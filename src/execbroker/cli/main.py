@@ -33,9 +33,8 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Run the broker (embedded SQLite and the simulated platform unless configured otherwise)."""
-    import uvicorn
-
     from execbroker.api.app import create_app
+    from execbroker.api.app import serve as run_server
     from execbroker.api.logging import configure_logging
 
     overrides: dict[str, object] = {}
@@ -51,15 +50,7 @@ def serve(
     configure_logging(settings.logging.level, settings.logging.json_format)
     try:
         application = create_app(settings)
-        uvicorn.run(
-            application,
-            host=settings.server.host,
-            port=settings.server.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=settings.server.proxy_headers,
-            timeout_graceful_shutdown=10,
-        )
+        run_server(application, settings)
     except OSError as exc:
         typer.echo(
             f"execbroker: cannot serve on {settings.server.host}:{settings.server.port}: {exc}", err=True

@@ -16,6 +16,7 @@ from uuid import uuid4
 
 import docker
 import pytest
+from pydantic import ValidationError
 
 from execbroker.model.components import (
     Compute,
@@ -35,6 +36,7 @@ from execbroker.model.phases import ComponentPhase
 from execbroker.platforms.base import RunState, RunStatus
 from execbroker.platforms.docker import DockerPlatform
 from execbroker.platforms.docker_config import DockerPlatformConfig
+from execbroker.platforms.docker_layout import Layout, MountPlan
 from execbroker.staging.config import StagingConfig
 from execbroker.staging.registry import StagerRegistry
 from test_staging_http import FileServer
@@ -464,7 +466,178 @@ def test_cancel_while_a_prepare_call_waits_fails_that_call_cleanly(
         asyncio.run(scenario(server))
 
 
+# ----------------------------------------------------------------------------- hardening
+
+#: Bits of /proc/self/status CapBnd (linux/capability.h); both engines grant these by default.
+CAP_CHOWN, CAP_SYS_CHROOT = 0, 18
+
+
+def run_to_exit(
+    platform: DockerPlatform, api: docker.DockerClient, session: Session
+) -> tuple[str, dict[str, Any], int | None]:
+    """Prepare, start and wait for ``session``; (its logs, the main container's inspect, exit code)."""
+
+    async def scenario() -> tuple[str, dict[str, Any], int | None]:
+        state: dict[str, Any] = {}
+        prepared = await platform.prepare(session, state)
+        assert prepared.ok, prepared.messages
+        started = await platform.start(session, state)
+        assert started.ok, started.messages
+        status = await wait_exit(platform, session, state)
+        attrs: dict[str, Any] = api.containers.get(state["container"]).attrs
+        logs = await platform.logs(session, state) or ""
+        assert (await platform.release(session, state)).ok
+        assert leftovers(api, session) == []
+        await platform.close()
+        return logs, attrs, status.exit_code
+
+    return asyncio.run(scenario())
+
+
+def log_value(logs: str, name: str) -> str:
+    """The value of a ``name=value`` line the container printed."""
+    for line in logs.splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1].strip()
+    raise AssertionError(f"no {name}= line in the output:\n{logs}")
+
+
+def cap_names(names: list[str] | None) -> set[str]:
+    """Capability names as either engine reports them (Docker keeps CAP_, Podman drops it)."""
+    return {n.upper().removeprefix("CAP_") for n in names or []}
+
+
+def engine_default_host_config(api: docker.DockerClient, image: str) -> dict[str, Any]:
+    """HostConfig of a container created with no options: what the engine does by itself."""
+    container = api.containers.create(image, ["true"], network_mode="none")
+    try:
+        host: dict[str, Any] = container.attrs["HostConfig"]
+        return host
+    finally:
+        container.remove(force=True)
+
+
+def test_main_container_is_hardened_by_default(
+    engine: str, api: docker.DockerClient, test_image: str, roots: tuple[Path, Path]
+) -> None:
+    platform = make_platform(engine, roots)
+    session = make_session(
+        test_image,
+        ["sh", "-c", "echo uid=$(id -u); echo nnp=$(grep NoNewPrivs /proc/self/status | tr -dc 0-9)"],
+    )
+    logs, attrs, code = run_to_exit(platform, api, session)
+    assert code == 0, logs
+    host = attrs["HostConfig"]
+    assert host["PidsLimit"] == 4096
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert attrs["Config"]["User"] in ("", None)  # the image's user
+    assert not host["ReadonlyRootfs"]
+    assert not host.get("Privileged")
+    # capabilities: the engine's default set (Podman reports its default drops, Docker nothing)
+    baseline = engine_default_host_config(api, test_image)
+    assert cap_names(host.get("CapDrop")) == cap_names(baseline.get("CapDrop"))
+    assert cap_names(host.get("CapAdd")) == cap_names(baseline.get("CapAdd"))
+    # effective inside the container
+    assert log_value(logs, "nnp") == "1"
+    assert log_value(logs, "uid") == "0"  # busybox:test has no USER
+
+
+def test_configured_user_runs_the_command(
+    engine: str, api: docker.DockerClient, test_image: str, roots: tuple[Path, Path]
+) -> None:
+    platform = make_platform(engine, roots, user="65534:65534", pids_limit=None)
+    session = make_session(test_image, ["sh", "-c", "echo uid=$(id -u); echo gid=$(id -g)"])
+    logs, attrs, code = run_to_exit(platform, api, session)
+    assert code == 0, logs
+    assert attrs["Config"]["User"] == "65534:65534"
+    assert log_value(logs, "uid") == "65534"
+    assert log_value(logs, "gid") == "65534"
+    # pids_limit null leaves the engine's default: none on Docker, containers.conf's on Podman
+    assert attrs["HostConfig"]["PidsLimit"] != 4096
+
+
+def test_read_only_root_keeps_tmp_and_volumes_writable_and_drops_capabilities(
+    engine: str, api: docker.DockerClient, test_image: str, roots: tuple[Path, Path]
+) -> None:
+    platform = make_platform(
+        engine,
+        roots,
+        read_only_rootfs=True,
+        tmpfs_tmp_size="16m",
+        cap_drop=["CHOWN", "CAP_SYS_CHROOT"],
+        pids_limit=64,
+    )
+    script = "; ".join(
+        [
+            "touch /rootfile 2>/dev/null && echo root=writable || echo root=read-only",
+            "echo hello > /tmp/t && echo tmp=$(cat /tmp/t) || echo tmp=failed",
+            "echo kept > /output/result && echo output=$(cat /output/result) || echo output=failed",
+            "printf '#!/bin/sh\\necho ran\\n' > /tmp/s && chmod +x /tmp/s && echo tmpexec=$(/tmp/s)",
+            "echo tmpsize=$(df -k /tmp | tail -n 1 | awk '{print $2}')",
+            "echo capbnd=$(grep CapBnd /proc/self/status | tr -d '[:space:]' | cut -d: -f2)",
+            "chown 1:1 /tmp/t 2>/dev/null && echo chown=allowed || echo chown=denied",
+        ]
+    )
+    session = make_session(test_image, ["sh", "-c", script])
+    logs, attrs, code = run_to_exit(platform, api, session)
+    assert code == 0, logs
+    host = attrs["HostConfig"]
+    assert host["ReadonlyRootfs"] is True
+    assert host["PidsLimit"] == 64
+    assert {"CHOWN", "SYS_CHROOT"} <= cap_names(host["CapDrop"])
+    assert "/tmp" in host["Tmpfs"] and "size=16m" in host["Tmpfs"]["/tmp"]
+    assert log_value(logs, "root") == "read-only"
+    assert log_value(logs, "tmp") == "hello"
+    assert log_value(logs, "output") == "kept"  # the session's volumes stay writable
+    assert log_value(logs, "tmpexec") == "ran"  # the same on both engines (Docker defaults to noexec)
+    assert log_value(logs, "tmpsize") == str(16 * 1024)
+    bounding = int(log_value(logs, "capbnd"), 16)
+    assert not bounding & (1 << CAP_CHOWN)
+    assert not bounding & (1 << CAP_SYS_CHROOT)
+    assert log_value(logs, "chown") == "denied"  # root without CAP_CHOWN
+
+
 # ----------------------------------------------------------------------------- no engine needed
+
+
+def test_hardening_config_is_validated(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="pids_limit"):
+        DockerPlatformConfig(pids_limit=0)
+    for bad in (["net_raw"], ["CAP-NET_RAW"], ["NET RAW"], [""], ["SYS_ADMIN", "sys_ptrace"]):
+        with pytest.raises(ValidationError, match="not a capability name"):
+            DockerPlatformConfig(cap_drop=bad)
+        with pytest.raises(ValidationError, match="not a capability name"):
+            DockerPlatformConfig(cap_add=bad)
+    with pytest.raises(ValidationError, match="tmpfs_tmp_size"):
+        DockerPlatformConfig(tmpfs_tmp_size="lots")
+    with pytest.raises(ValidationError, match="user"):
+        DockerPlatformConfig(user=" ")
+    good = DockerPlatformConfig(cap_drop=["ALL"], cap_add=["CAP_NET_BIND_SERVICE", "CHOWN"], pids_limit=None)
+    assert good.cap_drop == ["ALL"] and good.cap_add == ["CAP_NET_BIND_SERVICE", "CHOWN"]
+    defaults = DockerPlatformConfig()
+    assert (defaults.pids_limit, defaults.no_new_privileges, defaults.user) == (4096, True, None)
+    assert (defaults.cap_drop, defaults.cap_add, defaults.read_only_rootfs) == ([], [], False)
+
+
+def test_hardening_arguments(tmp_path: Path) -> None:
+    """What reaches containers.create: nothing the configuration leaves at the engine's default,
+    and no /tmp tmpfs over a session volume mounted at /tmp."""
+    off = DockerPlatform(DockerPlatformConfig(work_dir=tmp_path, pids_limit=None, no_new_privileges=False))
+    assert off._hardening(Layout()) == {}
+    on = DockerPlatform(
+        DockerPlatformConfig(work_dir=tmp_path, read_only_rootfs=True, cap_add=["CHOWN"], user="1000")
+    )
+    assert on._hardening(Layout()) == {
+        "pids_limit": 4096,
+        "security_opt": ["no-new-privileges"],
+        "cap_add": ["CHOWN"],
+        "user": "1000",
+        "read_only": True,
+        "tmpfs": {"/tmp": "rw,exec,nosuid,nodev,size=256m"},
+    }
+    over_tmp = Layout(mounts=[MountPlan(volume="v", target="/tmp", read_only=False)])
+    assert "tmpfs" not in on._hardening(over_tmp)
+    assert on._hardening(over_tmp)["read_only"] is True
 
 
 def test_supports_refuses_what_the_platform_cannot_do(tmp_path: Path) -> None:

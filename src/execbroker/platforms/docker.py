@@ -445,6 +445,10 @@ class DockerPlatform(Platform):
         name = f"{self.config.name_prefix}-{key}-stage-{_safe(dkey)}"
         await self._remove_container_named(name)
         labels = {self._label("session"): key, self._label("role"): "helper"}
+        # The helper is never started, so the main container's hardening (pids limit,
+        # no-new-privileges, capabilities) would confine nothing, while a read-only root or
+        # another user could change how the engine unpacks the archive into the volume (who owns
+        # the files, whether the copy is refused). It is left as it was.
         helper = await self._call(
             client.containers.create,
             image,
@@ -575,6 +579,7 @@ class DockerPlatform(Platform):
                 mounts=mounts,
                 privileged=False,
                 detach=True,
+                **self._hardening(layout),
             )
         except docker.errors.Conflict:
             found = await self._main_container(key)
@@ -589,6 +594,31 @@ class DockerPlatform(Platform):
                     error=exc.explanation or str(exc),
                 )
             ) from exc
+
+    def _hardening(self, layout: Layout) -> dict[str, Any]:
+        """``containers.create`` arguments that confine the main container, from the configuration.
+
+        ``no-new-privileges`` is the spelling Docker (20.10) and Podman (4.3) both accept through
+        the Docker API (both also take ``:true`` and ``=true``; Podman reports the bare form).
+        """
+        config = self.config
+        options: dict[str, Any] = {}
+        if config.pids_limit is not None:
+            options["pids_limit"] = config.pids_limit
+        if config.no_new_privileges:
+            options["security_opt"] = ["no-new-privileges"]
+        if config.cap_drop:
+            options["cap_drop"] = list(config.cap_drop)
+        if config.cap_add:
+            options["cap_add"] = list(config.cap_add)
+        if config.user is not None:
+            options["user"] = config.user
+        if config.read_only_rootfs:
+            options["read_only"] = True
+            # Explicit options, so both engines mount the same thing (Docker adds noexec by default).
+            if not any(m.target.rstrip("/") == "/tmp" for m in layout.mounts):
+                options["tmpfs"] = {"/tmp": f"rw,exec,nosuid,nodev,size={config.tmpfs_tmp_size}"}
+        return options
 
     def _connectors(self, spec: ContainerSpec, status: ConnectorStatus) -> list[Connector] | None:
         if not spec.ports or self.config.network_mode != "host":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+#: A Linux capability as Docker and Podman take it: ``NET_RAW``, ``CAP_NET_RAW``, or ``ALL``.
+_CAPABILITY = re.compile(r"(CAP_)?[A-Z][A-Z_]*")
 
 
 class DockerPlatformConfig(BaseModel):
@@ -46,3 +50,41 @@ class DockerPlatformConfig(BaseModel):
     failure_log_lines: int = Field(default=20, ge=0)
     kept_log_lines: int = Field(default=200, ge=0)
     max_pool_size: int = Field(default=10, ge=1)
+    # -- hardening of the session's main container (the staging helper is never started) ------
+    #: Most processes (and threads) the container may have; ``null`` leaves the engine's default
+    #: (none on Docker, ``pids_limit`` of containers.conf on Podman).
+    pids_limit: int | None = Field(default=4096, ge=1)
+    #: Set ``no-new-privileges``: setuid/setgid binaries and file capabilities give no more rights.
+    no_new_privileges: bool = True
+    #: Capabilities taken from / added to the engine's default set (``NET_RAW`` or ``CAP_NET_RAW``;
+    #: ``ALL`` drops all). Empty: the engine's default set.
+    cap_drop: list[str] = Field(default_factory=list)
+    cap_add: list[str] = Field(default_factory=list)
+    #: Run as this ``uid[:gid]`` (or a name known to the image) instead of the image's user. It
+    #: can read the session's volumes; writing them depends on the engine: Docker leaves a fresh
+    #: volume owned by root (not writable for another user), Podman hands it to the user of the
+    #: first container that mounts it.
+    user: str | None = None
+    #: Mount the image's file system read-only; ``/tmp`` is then a tmpfs of ``tmpfs_tmp_size``
+    #: (unless a session volume is mounted there). The session's writable volumes stay writable.
+    read_only_rootfs: bool = False
+    #: Size of that ``/tmp`` tmpfs, counted in the container's memory: bytes, or with k, m or g.
+    tmpfs_tmp_size: str = Field(default="256m", pattern=r"^[1-9][0-9]*[kmg]?$")
+
+    @field_validator("cap_drop", "cap_add")
+    @classmethod
+    def _capability_names(cls, names: list[str]) -> list[str]:
+        bad = [n for n in names if not _CAPABILITY.fullmatch(n)]
+        if bad:
+            raise ValueError(
+                f"not a capability name: {', '.join(repr(n) for n in bad)} "
+                "(upper-case letters and '_', optionally prefixed CAP_, e.g. NET_RAW or CAP_NET_RAW)"
+            )
+        return names
+
+    @field_validator("user")
+    @classmethod
+    def _user_not_blank(cls, user: str | None) -> str | None:
+        if user is not None and not user.strip():
+            raise ValueError("user must be uid[:gid] or a name; leave it unset for the image's user")
+        return user

@@ -33,6 +33,11 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("server: {port: -1}\n", "server.port"),
         ("capacity: {pools: []}\n", "capacity.pools"),
         ("platfrom: {kind: docker}\n", "platfrom"),
+        # A misspelt key in a nested section must not be ignored (the protection it names stays off).
+        ("platform: {kind: docker, docker: {read_only_root: true}}\n", "platform.docker.read_only_root"),
+        ("staging: {max_byte: 10}\n", "staging.max_byte"),
+        ("staging: {s3: {endpoints: {'http://x': {verify: false}}}}\n", "verify"),
+        ("staging: {rucio: {url: u, account: a, username: n, password: p, rse: X}}\n", "rse"),
         ("- a list\n", "mapping"),
         ("server: [unclosed\n", "not valid YAML"),
     ],

@@ -6,13 +6,15 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: A Linux capability as Docker and Podman take it: ``NET_RAW``, ``CAP_NET_RAW``, or ``ALL``.
 _CAPABILITY = re.compile(r"(CAP_)?[A-Z][A-Z_]*")
 
 
 class DockerPlatformConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     #: The engine socket: ``unix:///run/docker.sock`` or ``unix:///run/podman/podman.sock``.
     base_url: str = "unix:///run/docker.sock"
     #: ``none`` isolates containers; published ports need ``host`` (no bridge on these hosts).

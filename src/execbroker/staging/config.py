@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 MB = 1_000_000
 GiB = 1024**3
@@ -18,6 +18,8 @@ GiB = 1024**3
 
 class S3EndpointConfig(BaseModel):
     """Credentials and addressing of one S3 endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
 
     access_key_id: str | None = None
     secret_access_key: SecretStr | None = None
@@ -28,6 +30,8 @@ class S3EndpointConfig(BaseModel):
 
 
 class S3Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     #: Endpoints by URL (``http://127.0.0.1:5000``); a request may only name these.
     endpoints: dict[str, S3EndpointConfig] = Field(default_factory=dict)
     #: The endpoint used when a request names none.
@@ -36,6 +40,8 @@ class S3Config(BaseModel):
 
 class RucioConfig(BaseModel):
     """One Rucio server the broker may resolve DIDs against, with its userpass identity."""
+
+    model_config = ConfigDict(extra="forbid")
 
     url: str
     auth_url: str | None = None
@@ -53,6 +59,8 @@ class RucioConfig(BaseModel):
 
 
 class StagingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     default_throughput: float = Field(default=50 * MB, gt=0)
     #: Configured throughput per source key or per scheme (``"http"``, ``"rse:LOCAL_POSIX"``).
     throughput: dict[str, float] = Field(default_factory=dict)

@@ -35,6 +35,10 @@ def test_the_platform_stops_an_executable_when_its_slot_ends(broker_factory: Any
     wait_for_phase(client, url, {"RUNNING"})
     done = wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=30)
     assert done["phase"] == "COMPLETED"  # the run was cut short by the slot, as booked: not a failure
-    assert "urn:slot-ended" in {m["kind"] for m in done["meta"]["messages"]}
+    ended = [m for m in done["meta"]["messages"] if m["kind"] == "urn:slot-ended"]
+    assert len(ended) == 1
+    # The simulated platform's stopped run exits with 143 (TERM), as a container would.
+    assert ended[0]["message"].endswith("the executable was stopped (it exited with code 143)")
+    assert ended[0]["values"]["code"] == "143"
     events = [e["to"] for e in client.get(f"{url}/events", headers=JSON).json()["items"]]
     assert events[-3:] == ["RUNNING", "RELEASING", "COMPLETED"]

@@ -329,12 +329,15 @@ class Engine:
             if record.end_at is not None and now >= record.end_at + grace:
                 outcome = await self.platform.stop(session, record.platform_state)
                 self._apply(work, outcome)
+                code = await self._exit_code(session, record)
                 session.meta.messages.append(
                     Message.make(
                         "urn:slot-ended",
                         Level.INFO,
-                        "The booked slot ended at ${end}; the executable was stopped",
+                        "The booked slot ended at ${end}; the executable was stopped"
+                        + ("" if code is None else " (it exited with code ${code})"),
                         end=_dt(record.end_at),
+                        **({} if code is None else {"code": code}),
                     )
                 )
                 record.ending = "completed"
@@ -361,6 +364,15 @@ class Engine:
                 Message.make(EXECUTION_FAILED, Level.ERROR, "The executable disappeared from the platform")
             )
         self._begin_release(work, now)
+
+    async def _exit_code(self, session: Session, record: SessionRecord) -> int | None:
+        """The exit code of an executable just stopped, if the platform already knows it."""
+        try:
+            after = await self.platform.status(session, record.platform_state)
+        except Exception:  # only for the message: the stop itself has been done
+            log.warning("no exit code after stopping %s", record.uuid, exc_info=True)
+            return None
+        return after.exit_code if after.state == RunState.EXITED else None
 
     def _next_poll(self, record: SessionRecord, now: float) -> float:
         due = now + self.config.poll_interval.total_seconds()

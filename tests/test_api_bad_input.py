@@ -182,3 +182,17 @@ def test_costs_are_kept_and_said_to_be_unevaluated(broker: TestClient) -> None:
     assert body["result"] == "YES"
     texts = [m["message"] for m in body["meta"]["messages"]]
     assert any("costs are kept with it but not evaluated" in t for t in texts), texts
+
+
+def test_a_repeated_key_is_400_not_last_one_wins(broker: TestClient) -> None:
+    body = (
+        '{"executable": {"kind": "' + P + 'executable/docker-container.yaml", "image": {"locations": ["x"]}},'
+        ' "schedule": {"requested": {"duration": "PT10M", "duration": "PT20M"}}}'
+    )
+    response = broker.post(
+        "/requests", content=body, headers={**JSON, "Content-Type": "application/json"}, follow_redirects=True
+    )
+    assert response.status_code == 400, response.text
+    problems = response.json()["problems"]
+    assert [p["path"] for p in problems] == ["/schedule/requested"]
+    assert "Duplicate key [duration]" in problems[0]["message"]

@@ -18,11 +18,18 @@ overflows. So a YAML body goes through three cheap gates before any Python objec
 Only then are Python objects constructed. Scalars are read the YAML 1.2 way where YAML 1.1 surprises
 people: timestamps stay strings (the model parses times itself) and ``yes``/``no``/``on``/``off`` stay
 strings (``result: NO`` must not become ``False``).
+
+A key that appears twice in one mapping, in JSON or YAML, is refused rather than letting the last one
+win silently: the problem names the key and the mapping's JSON pointer (and, in YAML, the line and
+column of the repeat). For JSON, which is on the hot path, a document is cleared by comparing its
+colons with those orjson writes for it (see :func:`_json_may_repeat_keys`); only a body that fails
+that test is read again, slowly and exactly, to find the repeats.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -32,6 +39,7 @@ import yaml
 from yaml import events as ev
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from execbroker.model.text import shorten
 from execbroker.wire.errors import (
     BodyTooLarge,
     MalformedBody,
@@ -83,6 +91,8 @@ _YAML11_ONLY_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
 _PRECOUNT_BYTES = 64 * 1024
 #: libyaml's scanner is quadratic in flow depth; only pre-count when the depth cannot be large.
 _PRECOUNT_MAX_BRACKETS = 1000
+#: Repeated keys listed in one refusal; any more are summed up in one last problem.
+_MAX_DUPLICATES = 20
 
 
 # --------------------------------------------------------------------------------------------------
@@ -144,6 +154,10 @@ def _load_json(text: str, limits: Limits) -> Any:
             message = f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise MalformedBody([Problem("/", message)]) from None
     _check_tree(doc, limits, text)
+    if _json_may_repeat_keys(text, doc):
+        problems = _json_duplicates(text)
+        if problems:
+            raise MalformedBody(problems)
     return doc
 
 
@@ -179,14 +193,181 @@ def _check_tree(doc: Any, limits: Limits, text: str | None = None) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
+# --------------------------------------------------------------------------------------------------
+# Repeated keys
+
+
+def _pointer(parent: str, key: str | int) -> str:
+    """Extend a JSON pointer (RFC 6901, as the dialect decoders write them); the root is ``""``."""
+    token = key if type(key) is str else str(key)
+    if "~" in token or "/" in token:
+        token = token.replace("~", "~0").replace("/", "~1")
+    return f"{parent}/{token}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Repeat:
+    """A key seen again in the mapping at ``path``; ``where`` and ``first`` add what YAML knows."""
+
+    path: str
+    key: str
+    where: str = ""
+    first: str = ""
+
+
+class _Duplicates:
+    """The repeated keys of one document, in document order: the first ``_MAX_DUPLICATES`` as
+    problems, any more counted in one last problem.
+
+    A key repeated in one mapping is one problem, however many times it repeats, reported where it
+    first repeats; the problem's path is the pointer to the mapping (``/`` for the top level).
+    """
+
+    def __init__(self) -> None:
+        self.found = 0
+        self.problems: list[Problem] = []
+
+    def add(self, repeat: _Repeat) -> None:
+        self.found += 1
+        if self.found > _MAX_DUPLICATES:
+            return
+        shown = repeat.path or "/"
+        message = f"Duplicate key [{shorten(repeat.key)}] in the mapping at {shorten(shown, 200)}"
+        message += repeat.where
+        if repeat.first:
+            message += f" (the same key as [{shorten(repeat.first)}])"
+        self.problems.append(Problem(shown, message))
+
+    def listed(self) -> list[Problem]:
+        """The problems to report: none when no key repeats."""
+        if self.found <= _MAX_DUPLICATES:
+            return list(self.problems)
+        more = Problem("/", f"{self.found - _MAX_DUPLICATES} more duplicate keys are not listed")
+        return [*self.problems, more]
+
+
+def _json_may_repeat_keys(text: str, doc: Any) -> bool:
+    """False when the JSON ``text``, which orjson read as ``doc``, certainly repeats no key.
+
+    Outside strings, a colon in JSON text is only ever the one after a key; inside a string it is
+    either itself or the escape ``\\u003a`` (or ``\\u003A``). orjson writes ``doc`` back compactly
+    and never escapes a colon, nor writes one for anything else. So the colons of the text plus its
+    colon escapes are its keys plus the colons in all its strings, and the colons orjson writes are
+    the keys of ``doc`` plus the colons in the strings ``doc`` kept. A repeated key takes one key,
+    and perhaps some strings, out of ``doc`` and nothing ever comes in: the two counts are equal
+    exactly when no key repeats. Counting escapes as text only ever counts too many (an escaped
+    backslash before a plain ``u003a``), which can only send a text the slow way, never clear one.
+    (UTF-8 never uses the byte of ``:`` inside a multi-byte character, so counting bytes is counting
+    colons.) A document orjson will not write (deeper than it nests) may repeat.
+    """
+    colons = text.count(":")
+    if "\\" in text:
+        colons += text.count("\\u003a") + text.count("\\u003A")
+    try:
+        written = orjson.dumps(doc)
+    except orjson.JSONEncodeError:  # pragma: no cover - only with max_depth raised past orjson's 254
+        return True
+    return colons != written.count(b":")
+
+
+class _Members(list[tuple[str, Any]]):
+    """A JSON object as :func:`_json_duplicates` reads it: every member in order, repeats and all."""
+
+
+def _json_duplicates(text: str) -> list[Problem]:
+    """Every repeated key in the JSON ``text`` (already read once, within the limits), exactly."""
+    try:
+        doc = json.loads(text, object_pairs_hook=_Members)
+    except (ValueError, RecursionError):  # pragma: no cover - orjson read it, within the limits
+        return []
+    found = _Duplicates()
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Repeat):
+            found.add(value)
+        elif isinstance(value, _Members):
+            seen: set[str] = set()
+            repeated: set[str] = set()
+            items: list[tuple[Any, str]] = []
+            for key, child in value:
+                if key not in seen:
+                    seen.add(key)
+                elif key not in repeated:
+                    repeated.add(key)
+                    items.append((_Repeat(path, key), path))
+                items.append((child, _pointer(path, key)))
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            stack.extend((value[i], _pointer(path, i)) for i in range(len(value) - 1, -1, -1))
+    return found.listed()
+
+
+def _yaml_duplicates(root: Node, loader: yaml.CSafeLoader) -> None:
+    """Refuse mappings that repeat a key, walking each node of the (checked) graph once.
+
+    Two keys are the same when building the mapping would keep only one of them: keys compare by the
+    values they construct to, so ``1`` and ``"1"`` differ, while ``a`` and ``"a"`` (or ``1`` and
+    ``1.0``, or ``1`` and ``true``, which a Python mapping cannot tell apart) are one key. ``<<`` is
+    an ordinary key here, since merges are not expanded (``_DEMOTED_TAGS``): the keys it would merge
+    in are not compared, and ``<<`` twice is a repeat. A mapping reached again through an alias is
+    not walked again, so its repeats are reported once, at the first path that reaches it. Keys that
+    are not scalars are left to the constructor, which refuses them.
+    """
+    found = _Duplicates()
+    walked: set[int] = set()
+    stack: list[tuple[Node | _Repeat, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _Repeat):
+            found.add(node)
+            continue
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, MappingNode):
+            firsts: dict[Any, tuple[str, bool]] = {}  # key -> (its first spelling, reported)
+            items: list[tuple[Node | _Repeat, str]] = []
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    continue
+                key = loader.construct_object(key_node)
+                text = key_node.value
+                if key not in firsts:
+                    firsts[key] = (text, False)
+                elif not firsts[key][1]:
+                    first = firsts[key][0]
+                    firsts[key] = (first, True)
+                    where = _where(key_node.start_mark)
+                    items.append((_Repeat(path, text, where, first if first != text else ""), path))
+                items.append((value_node, _pointer(path, text)))
+            stack.extend(reversed(items))
+        elif isinstance(node, SequenceNode):
+            stack.extend((node.value[i], _pointer(path, i)) for i in range(len(node.value) - 1, -1, -1))
+    if found.found:
+        raise MalformedBody(found.listed())
+
+
 def _where(mark: Any) -> str:
     if mark is None:
         return ""
     return f" at line {mark.line + 1}, column {mark.column + 1}"
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+#: Newer libyaml builds (the one bundled with PyYAML 6.0.4's wheel, for one) stop nesting at 1000 levels;
+#: their scanner reads that far ahead before the first events reach our depth check, so their error
+#: comes first: it is reported as ours, which it implies.
+_LIBYAML_MAX_DEPTH = 1000
+
+
+def _yaml_problem(exc: yaml.YAMLError, limits: Limits) -> Problem:
     if isinstance(exc, yaml.MarkedYAMLError):
+        if (
+            exc.problem is not None
+            and "maximum nesting depth" in exc.problem
+            and limits.max_depth < _LIBYAML_MAX_DEPTH
+        ):
+            return Problem("/", f"The document is nested deeper than {limits.max_depth} levels")
         what = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         return Problem("/", f"Invalid YAML{_where(exc.problem_mark or exc.context_mark)}: {what}")
     return Problem("/", f"Invalid YAML: {exc}")
@@ -202,11 +383,12 @@ def _load_yaml(text: str, limits: Limits) -> Any:
             if node is None:
                 return None
             _check_graph(node, limits)
+            _yaml_duplicates(node, loader)
             return loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        raise MalformedBody([_yaml_problem(exc)]) from None
+        raise MalformedBody([_yaml_problem(exc, limits)]) from None
 
 
 def _too_many(limits: Limits) -> MalformedBody:

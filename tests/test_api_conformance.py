@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from app_fixtures import wait_for_phase
-from execbroker.model.times import parse_duration, parse_instant, parse_interval
+from execbroker.model.times import format_instant, parse_duration, parse_instant, parse_interval
 
 P = "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/"
 N25 = "https://www.purl.org/ivoa.net/EB/schema/v1.0/types/"
@@ -356,6 +356,34 @@ def test_offers_expire_and_release(broker_factory: Any) -> None:
     assert late.status_code == 409
     third = offer(client, request)
     assert third["result"] == "YES"
+
+
+def test_an_expired_offer_frees_its_slot_without_waiting_for_the_sweeper(broker_factory: Any) -> None:
+    """With no engine to sweep, the next offer request itself expires what is due, in its own
+    transaction: the whole pool, held by an offer past its expiry, is offered again at once, and the
+    old offer reads EXPIRED (it used to block the slot, and read OFFERED, until the engine's pass)."""
+    client = broker_factory(
+        capacity={
+            "resolution": "PT1S",
+            "min_accept_time": "PT1S",
+            "offer_lifetime": "PT1S",
+            "offers_per_request": 1,
+            "pools": [{"name": "tiny", "cores": 2, "memory": 4, "storage": 10}],
+        },
+        engine={"enabled": False},
+    )
+    whole = {"kind": P + "compute/simple-compute-resource.yaml", "cores": {"min": 2}, "memory": {"min": 4}}
+    start = format_instant(datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2))
+    request = docker_request(compute=whole, schedule={"requested": {"start": start, "duration": "PT10M"}})
+    slot = f"{start}/PT0S"  # an exact start
+    first = offer(client, request)
+    assert first["result"] == "YES" and first["offers"][0]["schedule"]["available"]["start"] == slot
+    assert offer(client, request)["result"] == "NO"  # held
+    time.sleep(1.2)
+    shown = client.get(first["offers"][0]["meta"]["url"], headers=JSON).json()
+    assert shown["phase"] == "EXPIRED" and "options" not in shown["meta"]  # past expiry, before any sweep
+    again = offer(client, request)
+    assert again["result"] == "YES" and again["offers"][0]["schedule"]["available"]["start"] == slot
 
 
 def test_an_offer_expires_when_its_preparation_is_due(broker_factory: Any) -> None:

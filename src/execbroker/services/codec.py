@@ -7,6 +7,7 @@ together with the options that the phase allows.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,13 +51,18 @@ class StoredCodec:
 
     def session(self, record: SessionRecord) -> Session:
         session = self._codec.decode_session(record.body)
-        session.phase = record.phase
+        phase = record.phase
+        if phase is SessionPhase.OFFERED and record.expires is not None and record.expires <= time.time():
+            # Past its expiry an offer can no longer be taken (an accept is a 409), even before the
+            # sweep that records it has run: show it as what it is.
+            phase = SessionPhase.EXPIRED
+        session.phase = phase
         session.meta.modified = _dt(record.modified)
         # An offer's expiry means something while it is offered (and, once passed, when it expired);
         # an accepted or rejected session has none.
-        offered = record.phase in (SessionPhase.OFFERED, SessionPhase.EXPIRED)
+        offered = phase in (SessionPhase.OFFERED, SessionPhase.EXPIRED)
         session.expires = _dt(record.expires) if offered and record.expires is not None else None
-        session.meta.options = session_options(record.phase)
+        session.meta.options = session_options(phase)
         if record.phase is SessionPhase.CANCELLED:
             # Cancelled before anything was prepared, the session ended without an engine step: its
             # components end with it (the engine sets them itself when it cleans up).

@@ -191,16 +191,19 @@ class OfferService:
         while self._pending:
             await asyncio.sleep(0)  # let requests that are already being read join this batch
             batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+            expired: list[str] = []
             try:
                 answers = await self.db.run_write(
-                    functools.partial(self._book, batch=batch), on_error=self.ledger.invalidate
+                    functools.partial(self._book, batch=batch, expired=expired),
+                    on_error=self.ledger.invalidate,
                 )
             except Exception:
                 # One bad request must not fail its neighbours: book each alone.
                 for item in batch:
                     try:
                         alone = await self.db.run_write(
-                            functools.partial(self._book, batch=[item]), on_error=self.ledger.invalidate
+                            functools.partial(self._book, batch=[item], expired=expired),
+                            on_error=self.ledger.invalidate,
                         )
                         answer = alone[0]
                     except Exception as exc:
@@ -209,16 +212,27 @@ class OfferService:
                     else:
                         if not item.future.done():
                             item.future.set_result(answer)
-                continue
-            for item, answer in zip(batch, answers, strict=True):
-                if not item.future.done():
-                    item.future.set_result(answer)
+            else:
+                for item, answer in zip(batch, answers, strict=True):
+                    if not item.future.done():
+                        item.future.set_result(answer)
+            if expired:
+                self.notifier.session_changed(expired)
 
-    def _book(self, conn: Connection, batch: list[_Pending]) -> list[Answer]:
+    def _book(self, conn: Connection, batch: list[_Pending], expired: list[str]) -> list[Answer]:
+        """Plan and store a batch of requests in one transaction (``expired``: offers expired in it).
+
+        Offers past their expiry are expired first, in the same transaction: they can no longer be
+        accepted, so their holds must not keep a new request from the slot until the engine's sweep.
+        """
         rows = _Rows()
         answers: list[Answer] = []
         with self.ledger.lock:
-            profiles = self.ledger.sync(conn, utcnow()) if any(i.slot_request for i in batch) else {}
+            now = utcnow()
+            planning = any(i.slot_request for i in batch)
+            if planning:
+                expired.extend(expire_offers(conn, self.ledger, now))
+            profiles = self.ledger.sync(conn, now) if planning else {}
             for item in batch:
                 offerset = item.offerset()
                 if item.slot_request is None:

@@ -188,6 +188,17 @@ def test_longer_variant_stops_before_the_next_booking() -> None:
     assert all(slot.release_end <= GRID0 + 90 * MIN for slot in plan.slots)
 
 
+def test_a_longer_variant_cut_by_the_horizon_ends_on_the_grid() -> None:
+    # The horizon ends 20 s past a grid instant (it is counted from NOW): a longer variant that
+    # reaches it is cut to whole grid steps, not to the second of "now".
+    start = GRID0 + HORIZON - 90 * MIN
+    plan = run(request(window_start=start, window_width=timedelta(0), count=4))
+    assert plan.slots
+    longer = [slot.duration for slot in plan.slots if slot.duration > HOUR]
+    assert longer == [89 * MIN]
+    assert all(slot.duration % RES == timedelta(0) for slot in plan.slots)
+
+
 def test_longer_variant_respects_factor_request_and_limit() -> None:
     def longest(plan: Plan) -> timedelta:
         return max(slot.duration for slot in plan.slots)

@@ -632,7 +632,8 @@ class _Chooser:
         blocked = np.flatnonzero(~ok)
         run_end = stop + (int(blocked[0]) if blocked.size else ok.size)
         room = (run_end * self.step - self.release - start) // self.step * self.step
-        length = min(longest, room, self.horizon_end - start)
+        # Capped by the horizon, the length is cut to the grid (not to the microsecond of "now").
+        length = min(longest, room, (self.horizon_end - start) // self.step * self.step)
         if length <= duration:
             return None
         slot = self._candidate(search, start, length)

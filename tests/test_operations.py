@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from execbroker.model.times import format_instant
+from execbroker.model.times import format_instant, parse_instant
 
 P = "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/"
 JSON = {"Accept": "application/json"}
@@ -129,6 +129,12 @@ def test_platform_report_shows_holds(broker: TestClient) -> None:
     assert pool["reservations"] == len(body["offers"])
     assert max(step["cores"] for step in pool["profile"]) >= 3
     assert broker.get("/platform?start=nonsense", headers=JSON).status_code == 400
+    # A range that ends while the offers still hold: no step down to zero at its end.
+    first = min(o["schedule"]["available"]["start"].split("/")[0] for o in body["offers"])
+    end = format_instant(parse_instant(first) + timedelta(minutes=30))
+    inside = broker.get(f"/platform?start={format_instant(start)}&end={end}", headers=JSON).json()
+    steps = inside["pools"][0]["profile"]
+    assert steps[-1]["cores"] >= 3 and all(step["from"] < end for step in steps)
 
 
 def test_a_bug_answers_500_with_a_body_and_the_request_id(broker: TestClient) -> None:

@@ -186,7 +186,9 @@ def _steps(rows: list[tuple[float, float, Any]], start: float, end: float) -> li
     """The used capacity as a step function: one entry per change, from ``start`` to ``end``."""
     deltas: dict[float, list[int]] = {}
     for s, e, amounts in rows:
-        for at, sign in ((max(s, start), 1), (min(e, end), -1)):
+        # A reservation that lasts beyond ``end`` has no step down inside the range.
+        changes = ((max(s, start), 1), (e, -1)) if e < end else ((max(s, start), 1),)
+        for at, sign in changes:
             d = deltas.setdefault(at, [0, 0, 0, 0])
             for i, v in enumerate((amounts.cores, amounts.memory, amounts.storage, amounts.gpus)):
                 d[i] += sign * v

@@ -630,3 +630,21 @@ def test_urls_follow_the_host_the_client_used(broker: TestClient) -> None:
         ).json()
         assert answer["meta"]["url"].startswith(f"http://{host}/offersets/")
         assert all(o["meta"]["url"].startswith(f"http://{host}/sessions/") for o in answer["offers"])
+
+
+def test_an_update_that_names_another_session_is_refused(broker: TestClient) -> None:
+    """WD-era rule: an update body MAY repeat the offer's id; if it does it MUST match the URL."""
+    offers = offer(broker, docker_request())["offers"]
+    first, second = offers[0]["meta"], offers[1]["meta"]
+    change = {"kind": "uri:enum-value-update", "path": "phase", "value": "REJECTED"}
+    for body in (
+        {**change, "uuid": second["uuid"]},
+        {**change, "meta": {"uuid": second["uuid"]}},
+        {"update": {**change, "uuid": second["uuid"]}},
+    ):
+        wrong = broker.post(first["url"], json=body, headers=JSON)
+        assert wrong.status_code == 400, body
+        assert second["uuid"] in wrong.json()["message"] and first["uuid"] in wrong.json()["message"]
+    assert broker.get(first["url"], headers=JSON).json()["phase"] == "OFFERED"  # nothing changed
+    right = broker.post(first["url"], json={**change, "uuid": first["uuid"].upper()}, headers=JSON)
+    assert right.status_code == 200 and right.json()["phase"] == "REJECTED"

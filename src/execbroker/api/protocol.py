@@ -18,6 +18,7 @@ from execbroker.api.responses import (
 )
 from execbroker.model.components import Family, Result
 from execbroker.model.phases import SessionPhase
+from execbroker.model.text import shorten
 from execbroker.services.errors import NotFound, ServiceError
 from execbroker.store.records import SessionRecord
 from execbroker.wire.dialects import Dialect, detect_dialect, get_codec
@@ -308,6 +309,11 @@ async def post_session(uuid: str, request: Request) -> Response:
     record = await context.sessions.get(uuid)
     doc = await read_document(request)
     change = get_codec(Dialect(record.dialect)).decode_update(doc)
+    if change.subject is not None and change.subject.lower() != record.uuid.lower():
+        raise ServiceError(
+            f"The update names session [{shorten(change.subject)}] but was sent to session [{record.uuid}]; "
+            "an update that repeats the session's id must repeat this one"
+        )
     record = await context.sessions.apply(uuid, change, actor=owner(request))
     session = context.codec.session(record)
     return document(request, encode_session(session, dialect_for(request, record.dialect)))

@@ -289,6 +289,8 @@ class Update:
     value: Any = None
     delta: int | None = None
     units: str | None = None
+    #: The session the body names (``uuid`` or ``meta.uuid``, as WD-era clients repeat it), if any.
+    subject: str | None = None
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -783,9 +783,11 @@ class Reader:
     def update(self, value: Any) -> Update:
         doc = self.root(value, "")
         path = ""
+        subject = self._subject(doc, path)
         if "update" in doc:  # v0.8/SEED: {update: {type, path, value}}
             path = "/update"
             doc = self.root(doc["update"], path)
+            subject = self._subject(doc, path) or subject
         kind_text = self.text(doc.get("kind", doc.get("type")), pointer(path, "kind")) or ""
         try:
             kind: UpdateKind | None = UpdateKind(kind_text.strip())
@@ -805,9 +807,18 @@ class Reader:
             value=value_,
             delta=self.integer(doc.get("delta"), pointer(path, "delta")),
             units=self.text(doc.get("units"), pointer(path, "units")),
+            subject=subject,
         )
         self.finish()
         return update
+
+    def _subject(self, doc: dict[Any, Any], path: str) -> str | None:
+        """The session an update body names by ``uuid`` (flat) or ``meta.uuid``, if it names one."""
+        named = self.text(doc.get("uuid"), pointer(path, "uuid"))
+        meta = doc.get("meta")
+        if named is None and isinstance(meta, dict):
+            named = self.text(meta.get("uuid"), pointer(pointer(path, "meta"), "uuid"))
+        return named.strip() if named is not None else None
 
 
 def _find_volume(declared: list[VolumeMount], ref: str) -> VolumeMount | None:

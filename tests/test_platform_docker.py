@@ -546,12 +546,21 @@ def test_configured_user_runs_the_command(
     engine: str, api: docker.DockerClient, test_image: str, roots: tuple[Path, Path]
 ) -> None:
     platform = make_platform(engine, roots, user="65534:65534", pids_limit=None)
-    session = make_session(test_image, ["sh", "-c", "echo uid=$(id -u); echo gid=$(id -g)"])
+    script = "; ".join(
+        [
+            "echo uid=$(id -u)",
+            "echo gid=$(id -g)",
+            "echo x > /output/r && echo output=written || echo output=denied",
+        ]
+    )
+    session = make_session(test_image, ["sh", "-c", script])
     logs, attrs, code = run_to_exit(platform, api, session)
     assert code == 0, logs
     assert attrs["Config"]["User"] == "65534:65534"
     assert log_value(logs, "uid") == "65534"
     assert log_value(logs, "gid") == "65534"
+    # The session's storage volume is the user's on both engines (Docker would leave it root's).
+    assert log_value(logs, "output") == "written"
     # pids_limit null leaves the engine's default: none on Docker, containers.conf's on Podman
     assert attrs["HostConfig"]["PidsLimit"] != 4096
 

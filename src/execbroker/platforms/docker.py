@@ -360,9 +360,27 @@ class DockerPlatform(Platform):
                         )
                     ) from exc
             recorded[plan.resource] = plan.name
+            await self._hand_to_user(plan.name)
         for storage in session.storage:
             if storage.meta.uuid is not None:
                 outcome.phases[storage.meta.uuid] = ComponentPhase.AVAILABLE
+
+    async def _hand_to_user(self, name: str) -> None:
+        """Give a volume's top directory to the configured numeric user, so that it can write there.
+
+        Docker leaves a fresh volume owned by root (Podman hands it to the first container's user).
+        Only done for a numeric ``uid[:gid]`` whose volume directory is reachable from here; a user
+        name means nothing outside the image, and a remote engine's directories are out of reach.
+        """
+        owner = _numeric_user(self.config.user)
+        if owner is None or self.config.stage_via == "archive":
+            return
+        client = await self.client()
+        volume = await self._call(client.volumes.get, name)
+        mountpoint = str((volume.attrs or {}).get("Mountpoint") or "")
+        if mountpoint and os.path.isdir(mountpoint):
+            with contextlib.suppress(PermissionError):  # not root here: the engine's ownership stays
+                await asyncio.to_thread(os.chown, mountpoint, owner[0], owner[1])
 
     async def _volume_dir(self, name: str) -> Path | None:
         """The volume's host directory, when this process may write it directly."""
@@ -775,6 +793,16 @@ class DockerPlatform(Platform):
         client, self._client = self._client, None
         if client is not None:
             await asyncio.to_thread(client.close)
+
+
+def _numeric_user(user: str | None) -> tuple[int, int] | None:
+    """``(uid, gid)`` of a ``uid`` or ``uid:gid`` user (gid -1, unchanged, when not given)."""
+    if user is None:
+        return None
+    uid, _, gid = user.partition(":")
+    if not uid.isdigit() or (gid and not gid.isdigit()):
+        return None
+    return int(uid), int(gid) if gid else -1
 
 
 def _safe(text: str) -> str:

@@ -62,10 +62,10 @@ class DockerPlatformConfig(BaseModel):
     #: ``ALL`` drops all). Empty: the engine's default set.
     cap_drop: list[str] = Field(default_factory=list)
     cap_add: list[str] = Field(default_factory=list)
-    #: Run as this ``uid[:gid]`` (or a name known to the image) instead of the image's user. It
-    #: can read the session's volumes; writing them depends on the engine: Docker leaves a fresh
-    #: volume owned by root (not writable for another user), Podman hands it to the user of the
-    #: first container that mounts it.
+    #: Run as this ``uid[:gid]`` (or a name known to the image) instead of the image's user. A numeric
+    #: user gets the session's volumes (their top directories, when the engine is local), so it can
+    #: write them; with a name, or a remote engine, Docker leaves a fresh volume owned by root (Podman
+    #: hands it to the user of the first container that mounts it).
     user: str | None = None
     #: Mount the image's file system read-only; ``/tmp`` is then a tmpfs of ``tmpfs_tmp_size``
     #: (unless a session volume is mounted there). The session's writable volumes stay writable.

@@ -80,3 +80,32 @@ def test_june_2025_example_comes_back_in_its_dialect(broker: TestClient, referen
     offer = offerset["offers"][0]
     assert "computer" in offer and "compute" not in offer
     assert "offered" in offer["schedule"]
+
+
+def test_dialect_parameter_applies_to_the_answers_of_posts_too(broker: TestClient) -> None:
+    """``?dialect=`` asks for any response document in another dialect: the answer to a POST too, and
+    its Location keeps asking for it. A bad value is refused before anything is booked."""
+    as_json = {"Accept": "application/json", "Content-Type": "application/yaml"}
+    seed = broker.post("/offersets?dialect=v1.0", content=SEED_REQUEST, headers=as_json)
+    assert seed.status_code == 303 and seed.headers["location"].endswith("?dialect=v1.0")
+    offers = seed.json()["offers"]
+    assert offers and all("kind" in o and "meta" in o and "type" not in o for o in offers)
+    assert (
+        broker.get(seed.headers["location"], headers=as_json).json()["offers"][0]["meta"]["uuid"]
+        == (offers[0]["meta"]["uuid"])
+    )
+    v10 = {
+        "executable": {
+            "kind": "https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/executable/"
+            "docker-container.yaml",
+            "image": {"locations": ["x"]},
+        }
+    }
+    headers = {"Accept": "application/json"}
+    answered = broker.post("/requests?dialect=seed", json=v10, headers=headers).json()
+    assert answered["offers"] and all(o["type"].startswith(SEED) for o in answered["offers"])
+    direct = broker.post("/direct?dialect=seed", json=v10, headers=headers)
+    assert direct.status_code == 303 and direct.json()["type"].startswith(SEED)
+    before = broker.get("/platform", headers=headers).json()["pools"][0]["reservations"]
+    assert broker.post("/requests?dialect=nonsense", json=v10, headers=headers).status_code == 400
+    assert broker.get("/platform", headers=headers).json()["pools"][0]["reservations"] == before

@@ -102,6 +102,7 @@ def prefers_representation(request: Request) -> bool:
 
 async def _offer_request(request: Request, endpoint_dialect: Dialect, direct: bool) -> Response:
     media_for(request)  # fail with 406 before doing any work
+    dialect_for(request, endpoint_dialect.value)  # and with 400 for a bad ?dialect=
     doc = await read_document(request)
     dialect = detect_dialect(doc, endpoint_dialect)
     decoded = get_codec(dialect).decode_request(doc)
@@ -109,23 +110,28 @@ async def _offer_request(request: Request, endpoint_dialect: Dialect, direct: bo
     answer = await context.offers.request(
         decoded, dialect=dialect.value, owner=owner(request), base_url=base_url(request), direct=direct
     )
-    out = Dialect(answer.dialect)
+    out = dialect_for(request, answer.dialect)  # the request's dialect, or ?dialect=
+    asked = f"?dialect={out.value}" if "dialect" in request.query_params else ""
     if direct:
         session = answer.accepted
         if session is None:
             failed = _failed_session(answer)
             return document(request, encode_session(failed, out), status=400)
-        location = f"{base_url(request)}/sessions/{session.meta.uuid}"
+        location = f"{base_url(request)}/sessions/{session.meta.uuid}{asked}"
         body = encode_session(session, out)
         if prefers_representation(request):
             return document(request, body, headers={"Content-Location": location})
         return document(request, body, status=303, headers={"Location": location})
     offerset = answer.offerset
-    location = f"{base_url(request)}/offersets/{offerset.meta.uuid}"
+    location = f"{base_url(request)}/offersets/{offerset.meta.uuid}{asked}"
     if out is Dialect.V1_0 and answer.v10_offers is not None and answer.v10_shell is not None:
         # The set and its offers were written in exact v1.0 for the store already: answer with them.
         body = dict(answer.v10_shell)
         body["offers"] = answer.v10_offers
+    elif out.value != answer.dialect:
+        # Another dialect than the request's (?dialect=): answer with the set as stored, as a GET would.
+        record, sessions = await context.sessions.get_offerset(str(offerset.meta.uuid))
+        body = encode_offerset(context.codec.offerset(record, sessions), out)
     else:
         body = encode_offerset(offerset, out)
     result = (offerset.result or Result.NO).value

@@ -648,3 +648,20 @@ def test_an_update_that_names_another_session_is_refused(broker: TestClient) -> 
     assert broker.get(first["url"], headers=JSON).json()["phase"] == "OFFERED"  # nothing changed
     right = broker.post(first["url"], json={**change, "uuid": first["uuid"].upper()}, headers=JSON)
     assert right.status_code == 200 and right.json()["phase"] == "REJECTED"
+
+
+def test_uuids_in_urls_are_case_insensitive(broker: TestClient) -> None:
+    answer = offer(broker, docker_request())
+    first = answer["offers"][0]["meta"]
+    upper = first["uuid"].upper()
+    assert broker.get(f"/sessions/{upper}", headers=JSON).json()["meta"]["uuid"] == first["uuid"]
+    assert broker.get(f"/offersets/{answer['meta']['uuid'].upper()}", headers=JSON).status_code == 200
+    assert broker.get(f"/sessions/{upper}/events", headers=JSON).json()["session"] == first["uuid"]
+    waited = broker.get(f"/sessions/{upper}?WAIT=0", headers=JSON)
+    assert waited.status_code == 200
+    rejected = broker.post(
+        f"/sessions/{upper}",
+        json={"kind": "uri:enum-value-update", "path": "phase", "value": "REJECTED"},
+        headers=JSON,
+    )
+    assert rejected.status_code == 200 and rejected.json()["phase"] == "REJECTED"

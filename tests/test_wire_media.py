@@ -141,6 +141,13 @@ def test_empty_yaml_body_is_nothing() -> None:
         ("application/yaml;q=0.1, application/json;q=0.2", MediaType.JSON),
         ("application/*", MediaType.YAML),
         ("application/json, */*;q=0.1", MediaType.JSON),
+        # Equal q: the type named beats one only let through by a wildcard (axios, jQuery send these).
+        ("application/json, */*", MediaType.JSON),
+        ("*/*, application/json", MediaType.JSON),
+        ("application/json, text/plain, */*", MediaType.JSON),
+        ("application/json, application/*", MediaType.JSON),
+        ("application/yaml, */*", MediaType.YAML),
+        ("application/json;q=0.9, */*", MediaType.YAML),
         ("text/html, */*;q=0.1", MediaType.YAML),
         ("text/yaml", MediaType.YAML),
         ("application/x-yaml", MediaType.YAML),

@@ -328,7 +328,7 @@ async def post_session(uuid: str, request: Request) -> Response:
 @router.get("/sessions/{uuid}/events", summary="Every phase change of a session: when, from, to, by whom")
 async def session_events(uuid: str, request: Request) -> Response:
     context = ctx(request)
-    await context.sessions.get(uuid)
+    uuid = (await context.sessions.get(uuid)).uuid
     from execbroker.store.sessions import list_events
 
     events = await context.db.run_read(lambda conn: list_events(conn, uuid))

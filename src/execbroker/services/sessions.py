@@ -59,18 +59,22 @@ class SessionService:
         self._poller: asyncio.Task[None] | None = None
 
     async def get(self, uuid: str) -> SessionRecord:
+        uuid = uuid.lower()  # uuids are written in lower case and compare case-insensitively
         record = await self.db.run_read(lambda conn: get_session(conn, uuid))
         if record is None:
             raise NotFound(f"No session with uuid [{uuid}]")
         return record
 
     async def get_offerset(self, uuid: str) -> tuple[OfferSetRecord, list[SessionRecord]]:
+        uuid = uuid.lower()
         found = await self.db.run_read(lambda conn: get_offerset(conn, uuid))
         if found is None:
             raise NotFound(f"No offer set with uuid [{uuid}]")
         return found
 
     async def component(self, uuid: str, family: str) -> SessionRecord:
+        uuid = uuid.lower()
+
         def find(conn: Connection) -> SessionRecord | None:
             owner = component_session(conn, uuid, family)
             return get_session(conn, owner) if owner else None
@@ -110,6 +114,7 @@ class SessionService:
         database is seen by a poll shared by every wait (one query per interval, not one per wait).
         """
         record = await self.get(uuid)
+        uuid = record.uuid  # as stored (and as the notifier names it), whatever case was asked
         watched = phase if phase is not None else record.phase
         if record.phase != watched or (record.phase.is_final and phase is None):
             return record
@@ -145,6 +150,7 @@ class SessionService:
 
     async def apply(self, uuid: str, change: Update, actor: str) -> SessionRecord:
         """Apply a client's update; raises NotFound, Unprocessable (422) or Conflict (409)."""
+        uuid = uuid.lower()
         if change.kind is not UpdateKind.ENUM_VALUE:
             raise Unprocessable(
                 f"Update kind [{change.kind_text}] is not supported;"

@@ -538,8 +538,9 @@ def _accept_ranges(accept: str) -> list[tuple[str, float]]:
     return ranges
 
 
-def _quality(ranges: list[tuple[str, float]], mime: str) -> float:
-    """The q-value of ``mime``: from the most specific matching range (RFC 9110 12.5.1)."""
+def _quality(ranges: list[tuple[str, float]], mime: str) -> tuple[float, int]:
+    """The q-value of ``mime`` from the most specific matching range (RFC 9110 12.5.1), and how
+    specific that range is (2: named, 1: ``type/*``, 0: ``*/*``; -1 and q 0 when none matches)."""
     main = mime.split("/")[0]
     best: tuple[int, float] | None = None
     for candidate, quality in ranges:
@@ -553,7 +554,7 @@ def _quality(ranges: list[tuple[str, float]], mime: str) -> float:
             continue
         if best is None or specificity > best[0] or (specificity == best[0] and quality > best[1]):
             best = (specificity, quality)
-    return best[1] if best is not None else 0.0
+    return (best[1], best[0]) if best is not None else (0.0, -1)
 
 
 def negotiate(accept: str | None) -> MediaType:
@@ -580,8 +581,10 @@ def _negotiate(accept: str | None) -> MediaType:
         return MediaType.YAML
     json_q = _quality(ranges, "application/json")
     yaml_q = max(_quality(ranges, mime) for mime in _YAML_ACCEPT)
-    if json_q <= 0 and yaml_q <= 0:
+    if json_q[0] <= 0 and yaml_q[0] <= 0:
         raise NotAcceptable([Problem("/", f"Cannot produce any of [{accept}]")])
+    # Higher q wins; at equal q, the type the client named over one it only let through with a
+    # wildcard (``application/json, */*`` is a JSON client); a tie is YAML, the draft's default.
     return MediaType.JSON if json_q > yaml_q else MediaType.YAML
 
 

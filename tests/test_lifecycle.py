@@ -42,3 +42,29 @@ def test_the_platform_stops_an_executable_when_its_slot_ends(broker_factory: Any
     assert ended[0]["values"]["code"] == "143"
     events = [e["to"] for e in client.get(f"{url}/events", headers=JSON).json()["items"]]
     assert events[-3:] == ["RUNNING", "RELEASING", "COMPLETED"]
+
+
+def test_the_engine_survives_a_database_outage(broker_factory: Any, monkeypatch: Any) -> None:
+    """A failed database read between passes (an outage, a failover) must not end the engine: it
+    used to stop for good, /readyz said so and no session moved again until a restart."""
+    from sqlalchemy.exc import OperationalError
+
+    from execbroker.engine import reconciler
+
+    real = reconciler.next_due
+    failures = {"left": 3}
+
+    def flaky(conn: Any) -> Any:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise OperationalError("SELECT next due", {}, Exception("the database is unreachable"))
+        return real(conn)
+
+    monkeypatch.setattr(reconciler, "next_due", flaky)
+    client = broker_factory()
+    body = {"executable": {"kind": P + "executable/docker-container.yaml", "image": {"locations": ["x"]}}}
+    url = client.post("/direct", json=body, headers=JSON).headers["location"]
+    done = wait_for_phase(client, url, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=30)
+    assert failures["left"] == 0  # the outage happened
+    assert done["phase"] == "COMPLETED"
+    assert client.get("/readyz", headers=JSON).status_code == 200

@@ -115,10 +115,10 @@ class Engine:
             while not self._stopping.is_set():
                 try:
                     await self.tick()
-                except Exception:  # the loop must survive a bad pass; the next one retries
+                    wait = await self._idle_time()
+                except Exception:  # the loop must survive a bad pass (a database outage): retry
                     log.exception("engine pass failed")
-                    await asyncio.sleep(self.config.poll_interval.total_seconds())
-                wait = await self._idle_time()
+                    wait = self.config.poll_interval.total_seconds()
                 if wait > 0:
                     await self.notifier.engine_wait(wait)
         finally:

@@ -324,17 +324,19 @@ def test_reject_leaves_siblings_offered(broker: TestClient) -> None:
     assert all(o["phase"] == "OFFERED" for o in again["offers"][1:])
 
 
+#: One offer per request on a 2-core pool, held for one second.
+SHORT_LIVED_TINY_POOL = {
+    "resolution": "PT1S",
+    "min_accept_time": "PT1S",
+    "offer_lifetime": "PT1S",
+    "offers_per_request": 1,
+    "pools": [{"name": "tiny", "cores": 2, "memory": 4, "storage": 10}],
+}
+
+
 def test_offers_expire_and_release(broker_factory: Any) -> None:
     """Items 38, 39, 48: EXPIRED at expiry, accept refused with 409, the slot is free again."""
-    client = broker_factory(
-        capacity={
-            "resolution": "PT1S",
-            "min_accept_time": "PT1S",
-            "offer_lifetime": "PT1S",
-            "offers_per_request": 1,
-            "pools": [{"name": "tiny", "cores": 2, "memory": 4, "storage": 10}],
-        }
-    )
+    client = broker_factory(capacity=SHORT_LIVED_TINY_POOL)
     request = docker_request(
         compute={
             "kind": P + "compute/simple-compute-resource.yaml",
@@ -363,13 +365,7 @@ def test_an_expired_offer_frees_its_slot_without_waiting_for_the_sweeper(broker_
     transaction: the whole pool, held by an offer past its expiry, is offered again at once, and the
     old offer reads EXPIRED (it used to block the slot, and read OFFERED, until the engine's pass)."""
     client = broker_factory(
-        capacity={
-            "resolution": "PT1S",
-            "min_accept_time": "PT1S",
-            "offer_lifetime": "PT1S",
-            "offers_per_request": 1,
-            "pools": [{"name": "tiny", "cores": 2, "memory": 4, "storage": 10}],
-        },
+        capacity=SHORT_LIVED_TINY_POOL,
         engine={"enabled": False},
     )
     whole = {"kind": P + "compute/simple-compute-resource.yaml", "cores": {"min": 2}, "memory": {"min": 4}}

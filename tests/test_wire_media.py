@@ -628,7 +628,8 @@ def _written_values(alphabet: str) -> st.SearchStrategy[Any]:
 
 @st.composite
 def _json_texts(draw: st.DrawFn) -> tuple[Any, str]:
-    """A written document and its text: spaced at random, each string escaped one of three ways."""
+    """A written document and its text: spaced at random, each string written one of four ways
+    (as is, ASCII-only, or every character as a ``\\uXXXX`` escape in lower- or upper-case hex)."""
     value = draw(_written_values(_PLAIN_CHARS) | _written_values(_PLAIN_CHARS + _ESCAPED_CHARS))
     spaces = st.sampled_from(["", "", " ", "\n  ", "\t", "\r\n"])
     styles = st.sampled_from(["plain", "plain", "ascii", "escaped", "ESCAPED"])

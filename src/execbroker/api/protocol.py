@@ -18,7 +18,6 @@ from execbroker.api.responses import (
 )
 from execbroker.model.components import Family, Result
 from execbroker.model.phases import SessionPhase
-from execbroker.model.text import shorten
 from execbroker.services.errors import NotFound, ServiceError
 from execbroker.store.records import SessionRecord
 from execbroker.wire.dialects import Dialect, detect_dialect, get_codec
@@ -315,11 +314,6 @@ async def post_session(uuid: str, request: Request) -> Response:
     record = await context.sessions.get(uuid)
     doc = await read_document(request)
     change = get_codec(Dialect(record.dialect)).decode_update(doc)
-    if change.subject is not None and change.subject.lower() != record.uuid.lower():
-        raise ServiceError(
-            f"The update names session [{shorten(change.subject)}] but was sent to session [{record.uuid}]; "
-            "an update that repeats the session's id must repeat this one"
-        )
     record = await context.sessions.apply(uuid, change, actor=owner(request))
     session = context.codec.session(record)
     return document(request, encode_session(session, dialect_for(request, record.dialect)))
@@ -364,7 +358,7 @@ _BEFORE_RUN = frozenset(
 
 def _no_logs(record: SessionRecord, platform: str) -> str:
     """Why a session has no output to show: not run yet, never run, or a platform that keeps none."""
-    phase = SessionPhase(record.phase)
+    phase = record.phase
     if phase in _BEFORE_RUN:
         return f"No output yet: the session is {phase.value}; its executable's output is kept once it runs"
     if platform == "simulated":

@@ -375,20 +375,22 @@ class DockerPlatform(Platform):
         owner = _numeric_user(self.config.user)
         if owner is None or self.config.stage_via == "archive":
             return
-        client = await self.client()
-        volume = await self._call(client.volumes.get, name)
-        mountpoint = str((volume.attrs or {}).get("Mountpoint") or "")
+        mountpoint = await self._mountpoint(name)
         if mountpoint and os.path.isdir(mountpoint):
             with contextlib.suppress(PermissionError):  # not root here: the engine's ownership stays
                 await asyncio.to_thread(os.chown, mountpoint, owner[0], owner[1])
+
+    async def _mountpoint(self, name: str) -> str:
+        """The host directory the engine keeps a volume in (empty if it says none)."""
+        client = await self.client()
+        volume = await self._call(client.volumes.get, name)
+        return str((volume.attrs or {}).get("Mountpoint") or "")
 
     async def _volume_dir(self, name: str) -> Path | None:
         """The volume's host directory, when this process may write it directly."""
         if self.config.stage_via == "archive":
             return None
-        client = await self.client()
-        volume = await self._call(client.volumes.get, name)
-        mountpoint = str((volume.attrs or {}).get("Mountpoint") or "")
+        mountpoint = await self._mountpoint(name)
         usable = bool(mountpoint) and os.path.isdir(mountpoint) and os.access(mountpoint, os.W_OK)
         if not usable and self.config.stage_via == "mountpoint":
             raise _Failed(

@@ -13,8 +13,9 @@ from sqlalchemy import Connection, update
 
 from execbroker.model.components import Update, UpdateKind
 from execbroker.model.phases import SessionPhase, client_options
+from execbroker.model.text import shorten
 from execbroker.model.times import format_instant, utcnow
-from execbroker.services.errors import Conflict, NotFound, Unprocessable
+from execbroker.services.errors import Conflict, NotFound, ServiceError, Unprocessable
 from execbroker.services.notify import Notifier
 from execbroker.store import tables
 from execbroker.store.db import Database
@@ -149,8 +150,15 @@ class SessionService:
                 self.notifier.session_changed(changed)
 
     async def apply(self, uuid: str, change: Update, actor: str) -> SessionRecord:
-        """Apply a client's update; raises NotFound, Unprocessable (422) or Conflict (409)."""
+        """Apply a client's update; raises NotFound, ServiceError (400), Unprocessable (422) or Conflict
+        (409)."""
         uuid = uuid.lower()
+        if change.subject is not None and change.subject.lower() != uuid:
+            # The WD's rule: an update MAY repeat the session's id; if it does it MUST match the URL.
+            raise ServiceError(
+                f"The update names session [{shorten(change.subject)}] but was sent to session [{uuid}]; "
+                "an update that repeats the session's id must repeat this one"
+            )
         if change.kind is not UpdateKind.ENUM_VALUE:
             raise Unprocessable(
                 f"Update kind [{change.kind_text}] is not supported;"

@@ -23,6 +23,14 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
+def pointer(parent: str, key: str | int) -> str:
+    """Extend a JSON pointer (RFC 6901), as Problem paths are written; the root is the empty string."""
+    token = key if type(key) is str else str(key)
+    if "~" in token or "/" in token:
+        token = token.replace("~", "~0").replace("/", "~1")
+    return f"{parent}/{token}"
+
+
 class WireError(Exception):
     """Base of every wire error; ``status`` is the HTTP status the API answers with."""
 

@@ -46,6 +46,7 @@ from execbroker.wire.errors import (
     NotAcceptable,
     Problem,
     UnsupportedMediaType,
+    pointer,
 )
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the build of PyYAML
@@ -197,14 +198,6 @@ def _check_tree(doc: Any, limits: Limits, text: str | None = None) -> None:
 # Repeated keys
 
 
-def _pointer(parent: str, key: str | int) -> str:
-    """Extend a JSON pointer (RFC 6901, as the dialect decoders write them); the root is ``""``."""
-    token = key if type(key) is str else str(key)
-    if "~" in token or "/" in token:
-        token = token.replace("~", "~0").replace("/", "~1")
-    return f"{parent}/{token}"
-
-
 @dataclass(frozen=True, slots=True)
 class _Repeat:
     """A key seen again in the mapping at ``path``; ``where`` and ``first`` add what YAML knows."""
@@ -296,10 +289,10 @@ def _json_duplicates(text: str) -> list[Problem]:
                 elif key not in repeated:
                     repeated.add(key)
                     items.append((_Repeat(path, key), path))
-                items.append((child, _pointer(path, key)))
+                items.append((child, pointer(path, key)))
             stack.extend(reversed(items))
         elif isinstance(value, list):
-            stack.extend((value[i], _pointer(path, i)) for i in range(len(value) - 1, -1, -1))
+            stack.extend((value[i], pointer(path, i)) for i in range(len(value) - 1, -1, -1))
     return found.listed()
 
 
@@ -340,10 +333,10 @@ def _yaml_duplicates(root: Node, loader: yaml.CSafeLoader) -> None:
                     firsts[key] = (first, True)
                     where = _where(key_node.start_mark)
                     items.append((_Repeat(path, text, where, first if first != text else ""), path))
-                items.append((value_node, _pointer(path, text)))
+                items.append((value_node, pointer(path, text)))
             stack.extend(reversed(items))
         elif isinstance(node, SequenceNode):
-            stack.extend((node.value[i], _pointer(path, i)) for i in range(len(node.value) - 1, -1, -1))
+            stack.extend((node.value[i], pointer(path, i)) for i in range(len(node.value) - 1, -1, -1))
     if found.found:
         raise MalformedBody(found.listed())
 

@@ -71,7 +71,7 @@ from execbroker.model.times import (
     parse_interval,
     utcnow,
 )
-from execbroker.wire.errors import DecodeError, Problem
+from execbroker.wire.errors import DecodeError, Problem, pointer
 from execbroker.wire.kinds import parse_kind
 
 E = TypeVar("E", bound=Enum)
@@ -102,14 +102,6 @@ _FAMILY_NAMES: dict[type[Enum], str] = {
     DataKind: "data",
     VolumeKind: "volume",
 }
-
-
-def pointer(parent: str, key: str | int) -> str:
-    """Extend a JSON pointer (RFC 6901); the root is the empty string."""
-    token = key if type(key) is str else str(key)
-    if "~" in token or "/" in token:
-        token = token.replace("~", "~0").replace("/", "~1")
-    return f"{parent}/{token}"
 
 
 def _shown(path: str) -> str:
